@@ -1,0 +1,139 @@
+// The one config file, as a zod schema. Everything a person can write in pipewarden.yaml is
+// defined here, with the defaults and descriptions the README's configuration reference is
+// generated from (`npm run docs:config`), so the reference cannot drift from the code.
+// Objects are strict: an unknown key is an error (with a "did you mean"), never silently ignored.
+
+import { z } from 'zod';
+import { validate as isValidCron } from 'node-cron';
+import { parseDuration } from './duration.ts';
+
+/** A duration written like "90s", "15m", "1h30m", "7d"; parsed to milliseconds. */
+export const duration = z
+  .string({ error: 'expected a duration like "1h"' })
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like "1h", got "${text}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const cron = z
+  .string({ error: 'expected a cron expression like "*/5 * * * *"' })
+  .refine((text) => isValidCron(text), { error: (issue) => `expected a cron expression like "*/5 * * * *", got "${String(issue.input)}"` });
+
+const identifierName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a name of letters, digits, "_" or "-"');
+
+const globList = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((value) => (Array.isArray(value) ? value : [value]));
+
+export const warehouseSchema = z.strictObject({
+  type: z.literal('postgres').describe('Warehouse engine. Only `postgres` for now.'),
+  url: z.string().min(1).describe('Connection URL, e.g. `${WAREHOUSE_URL}`. Use a read-only role.'),
+  schemas: z.array(z.string()).optional().describe('Schemas to catalog. Default: every schema except system ones.'),
+  max_connections: z.number().int().min(1).max(20).default(2).describe('Pool size cap; this is someone\'s production database.'),
+  statement_timeout: duration.prefault('30s').describe('Every statement is cancelled after this long.'),
+  connect_timeout: duration.prefault('10s').describe('Give up connecting after this long.'),
+});
+
+export const stateSchema = z.strictObject({
+  url: z.string().min(1).optional().describe('State database URL. Omit to run an embedded PostgreSQL under `embedded.dir`.'),
+  schema: identifierName.default('pipewarden').describe('Postgres schema holding pipewarden\'s tables.'),
+  embedded: z
+    .strictObject({
+      dir: z.string().default('./.pipewarden').describe('Data folder of the embedded PostgreSQL (kept across restarts).'),
+      port: z.number().int().min(1024).max(65535).default(54329).describe('Port the embedded PostgreSQL listens on (loopback only).'),
+    })
+    .prefault({})
+    .describe('Embedded PostgreSQL, used when `url` is omitted.'),
+});
+
+export const scheduleSchema = z.strictObject({
+  sweep: cron.default('*/5 * * * *').describe('Metadata sweep cadence (cron).'),
+  profile: cron.default('15 * * * *').describe('Table profile cadence (cron).'),
+  timezone: z.string().optional().describe('IANA time zone for the cron schedules. Default: the process\'s.'),
+});
+
+export const serverSchema = z.strictObject({
+  host: z.string().default('0.0.0.0').describe('Address the HTTP server binds.'),
+  port: z.number().int().min(0).max(65535).default(9464).describe('Port of /healthz, /readyz, /metrics and the Slack and PagerDuty endpoints.'),
+});
+
+const freshnessSchema = z.strictObject({
+  column: z.string().optional().describe('Timestamp column; without it freshness comes from write counters.'),
+  warn_after: duration.optional().describe('Warn when the newest data is older than this.'),
+  error_after: duration.optional().describe('Fail when the newest data is older than this.'),
+});
+
+const volumeSchema = z.strictObject({
+  column: z.string().describe('Timestamp column rows are bucketed by.'),
+  bucket: duration.prefault('1d').describe('Bucket size, e.g. "1h" or "1d".'),
+});
+
+const distributionSchema = z.strictObject({
+  column: z.string().describe('Timestamp column rows are bucketed by.'),
+  bucket: duration.prefault('1d').describe('Bucket size.'),
+  columns: z.array(z.string()).min(1).describe('Columns whose distribution is profiled.'),
+});
+
+export const monitorSchema = z.strictObject({
+  assets: globList.describe('Asset globs over `warehouse.schema.table`, e.g. `analytics.public.*`.'),
+  exclude: z.array(z.string()).default([]).describe('Globs removed from `assets`.'),
+  owner: z.string().optional().describe('Owner name from `owners`.'),
+  freshness: z.union([z.literal(true), freshnessSchema]).optional().describe('Freshness check settings (`true` for defaults).'),
+  volume: volumeSchema.optional().describe('Row-count-per-bucket check settings.'),
+  distribution: distributionSchema.optional().describe('Column distribution check settings.'),
+  schema: z.boolean().default(false).describe('Watch for column additions, removals and type changes.'),
+});
+
+export const ownerSchema = z.strictObject({
+  slack: z.string().optional().describe('Slack channel, e.g. "#inventory-data".'),
+  pagerduty: z.string().optional().describe('PagerDuty Events v2 routing key.'),
+});
+
+export const notificationsSchema = z.strictObject({
+  console: z.boolean().default(true).describe('Print notifications to the log (always on when no Slack or PagerDuty is set).'),
+  default_owner: z.string().optional().describe('Owner for assets no monitor assigns.'),
+  grafana_url: z.url().optional().describe('Base URL for links back to Grafana.'),
+});
+
+export const slackSchema = z.strictObject({
+  bot_token: z.string().optional().describe('Bot token (xoxb-…).'),
+  signing_secret: z.string().optional().describe('Signing secret for request verification.'),
+  app_token: z.string().optional().describe('App-level token (xapp-…) to use Socket Mode.'),
+});
+
+export const pagerdutySchema = z.strictObject({
+  routing_key: z.string().optional().describe('Default Events v2 routing key.'),
+  webhook_secrets: z.array(z.string()).default([]).describe('Webhook v3 signing secrets (several during rotation).'),
+});
+
+export const loggingSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level.'),
+});
+
+export const configSchema = z.strictObject({
+  warehouses: z
+    .record(identifierName, warehouseSchema)
+    .refine((record) => Object.keys(record).length > 0, 'expected at least one warehouse')
+    .describe('Warehouses to watch, by name. The name is the first part of asset keys.'),
+  state: stateSchema.prefault({}).describe('Where pipewarden keeps its own state.'),
+  schedule: scheduleSchema.prefault({}).describe('When background work runs.'),
+  server: serverSchema.prefault({}).describe('The one HTTP server.'),
+  shutdown_timeout: duration.prefault('30s').describe('How long in-flight work may finish after SIGTERM.'),
+  monitors: z.array(monitorSchema).default([]).describe('What to watch and how.'),
+  owners: z.record(identifierName, ownerSchema).default({}).describe('Who answers for assets, and where to reach them.'),
+  notifications: notificationsSchema.prefault({}).describe('Notification settings.'),
+  slack: slackSchema.optional().describe('Slack app credentials.'),
+  pagerduty: pagerdutySchema.optional().describe('PagerDuty settings.'),
+  runbooks: z.string().default('./runbooks').describe('Folder of runbook YAML files.'),
+  logging: loggingSchema.prefault({}).describe('Logging.'),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type WarehouseConfig = z.output<typeof warehouseSchema>;
+export type MonitorConfig = z.output<typeof monitorSchema>;
+export type StateConfig = z.output<typeof stateSchema>;
