@@ -1,0 +1,110 @@
+// Maps paths inside a parsed YAML document back to file:line:column, so every config problem can
+// say where it is. The `yaml` package keeps node offsets and a LineCounter turns them into lines.
+
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node, Pair } from 'yaml';
+import type { ConfigProblem, SourceLocation } from '../errors.ts';
+import type { DocumentPath } from './document-path.ts';
+
+/** A parsed YAML file together with what is needed to point into it. */
+export interface YamlSource {
+  file: string;
+  document: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+/**
+ * Where a problem should point: at the value itself, at the key that names it (unknown keys), or
+ * at the mapping that should contain it (missing keys).
+ */
+export type NodeTarget = 'value' | 'key' | 'parent';
+
+interface Step {
+  node: Node;
+  /** The mapping pair the node is the value of, when it is one. */
+  pair?: Pair;
+}
+
+export function parseYamlSource(file: string, text: string): { source: YamlSource; problems: ConfigProblem[] } {
+  const lineCounter = new LineCounter();
+  // prettyErrors off: the positions are added by formatProblem, the message stays one line.
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const source: YamlSource = { file, document, lineCounter };
+  const problems = document.errors.map((error) => ({
+    location: locationAt(source, error.pos[0]),
+    path: '',
+    message: `YAML syntax error: ${error.message.split('\n')[0] ?? error.message} (fix the YAML before the settings can be checked)`,
+  }));
+  return { source, problems };
+}
+
+export function locationAt(source: YamlSource, offset: number): SourceLocation {
+  const { line, col } = source.lineCounter.linePos(offset);
+  return { file: source.file, line, column: col };
+}
+
+function resolveAlias(source: YamlSource, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(source.document) : node;
+}
+
+function childStep(source: YamlSource, parent: Node, segment: string | number): Step | undefined {
+  const node = resolveAlias(source, parent);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (String(key) !== String(segment)) continue;
+      const value = resolveAlias(source, pair.value) as Node | null;
+      // A key with no value at all still has a position: its key.
+      return { node: value ?? (pair.key as Node), pair };
+    }
+    return undefined;
+  }
+  if (isSeq(node) && typeof segment === 'number') {
+    const item = resolveAlias(source, node.items[segment]) as Node | null | undefined;
+    return item ? { node: item } : undefined;
+  }
+  return undefined;
+}
+
+/** The chain of nodes along `path`, as far as the document goes. */
+function walk(source: YamlSource, path: DocumentPath): Step[] {
+  const root = source.document.contents;
+  if (!root) return [];
+  const steps: Step[] = [{ node: root }];
+  for (const segment of path) {
+    const next = childStep(source, (steps[steps.length - 1] as Step).node, segment);
+    if (!next) break;
+    steps.push(next);
+  }
+  return steps;
+}
+
+/** The YAML node at `path`, or undefined when the document does not contain it. */
+export function nodeAt(source: YamlSource, path: DocumentPath): Node | undefined {
+  const steps = walk(source, path);
+  return steps.length === path.length + 1 ? steps[steps.length - 1]?.node : undefined;
+}
+
+function startOf(source: YamlSource, step: Step, preferKey: boolean): SourceLocation {
+  const keyNode = step.pair?.key as Node | undefined;
+  const node = preferKey && keyNode?.range ? keyNode : step.node;
+  return locationAt(source, node.range?.[0] ?? 0);
+}
+
+/**
+ * Where `path` sits in the file. Paths the document does not contain (a default, a missing key)
+ * fall back to the deepest ancestor that exists, pointing at its key so the reader sees a name.
+ * Returns the path to print: a list index into a value written as a single scalar is dropped.
+ */
+export function locate(source: YamlSource, path: DocumentPath, target: NodeTarget): { location: SourceLocation; path: DocumentPath } {
+  const wanted = target === 'parent' ? path.slice(0, -1) : path;
+  const steps = walk(source, wanted);
+  const deepest = steps[steps.length - 1];
+  if (!deepest) return { location: { file: source.file, line: 1, column: 1 }, path };
+  const complete = steps.length === wanted.length + 1;
+  const location = startOf(source, deepest, target !== 'value' || !complete);
+  const resolved = steps.length - 1;
+  const scalarIndexed = !complete && isScalar(deepest.node) && typeof wanted[resolved] === 'number';
+  return { location, path: scalarIndexed ? path.slice(0, resolved) : path };
+}
