@@ -1,0 +1,174 @@
+// The Postgres catalog in a constant number of statements: one for relations with their
+// statistics and sizes, one for all their columns. Never one statement per table — a warehouse
+// with ten thousand tables must cost the same two round trips as one with ten.
+
+import type { StatementClient } from './postgres-session.ts';
+import type { CatalogColumn, CatalogTable, RelationKind, TableRef } from './warehouse.ts';
+
+/** A column as the adapter needs it: the port's view plus what decides which measures apply. */
+export interface PostgresColumn extends CatalogColumn {
+  /** pg_type.typcategory of the (domain's base) type: N numeric, S string, D date/time, B boolean… */
+  category: string;
+  /** pg_type.typname of the (domain's base) type, e.g. `timestamptz`, `date`, `text`. */
+  baseType: string;
+}
+
+export interface PostgresCatalogTable extends CatalogTable {
+  columns: PostgresColumn[];
+}
+
+export interface RelationRow {
+  schema: string;
+  name: string;
+  relkind: string;
+  row_estimate: number | null;
+  size_bytes: string | null;
+  inserts: string | null;
+  updates: string | null;
+  deletes: string | null;
+  last_analyzed_at: Date | null;
+}
+
+export interface ColumnRow {
+  schema: string;
+  table_name: string;
+  name: string;
+  type: string;
+  nullable: boolean;
+  position: number;
+  category: string;
+  base_type: string;
+}
+
+const RELATION_KINDS: Record<string, RelationKind> = {
+  r: 'table',
+  p: 'partitioned_table',
+  v: 'view',
+  m: 'materialized_view',
+  f: 'foreign_table',
+};
+
+// Shared by both statements so they always agree on which relations exist. `pg_` is reserved
+// for system schemas (catalog, toast, temp); partitions are represented by their parent.
+const RELATION_FILTER = `
+  c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND NOT c.relispartition
+  AND n.nspname <> 'information_schema'
+  AND n.nspname NOT LIKE 'pg\\_%'
+  AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))`;
+
+// Partitioned tables have no storage or counters of their own: they are summed over their leaves.
+const SELECT_RELATIONS = `
+SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
+  CASE
+    WHEN c.relkind = 'v' THEN NULL
+    WHEN c.relkind = 'p' AND c.reltuples < 0 THEN
+      (SELECT sum(l.reltuples) FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf AND l.reltuples >= 0)
+    WHEN c.reltuples < 0 THEN NULL
+    ELSE c.reltuples
+  END::float8 AS row_estimate,
+  CASE
+    WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid)
+    WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
+  END::int8 AS size_bytes,
+  s.inserts::int8, s.updates::int8, s.deletes::int8, s.last_analyzed_at
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN LATERAL (
+  SELECT sum(pg_stat_get_tuples_inserted(r.oid)) AS inserts,
+    sum(pg_stat_get_tuples_updated(r.oid)) AS updates,
+    sum(pg_stat_get_tuples_deleted(r.oid)) AS deletes,
+    max(greatest(pg_stat_get_last_analyze_time(r.oid), pg_stat_get_last_autoanalyze_time(r.oid))) AS last_analyzed_at
+  FROM (
+    SELECT c.oid WHERE c.relkind IN ('r', 'm')
+    UNION ALL
+    SELECT t.relid FROM pg_partition_tree(c.oid) t WHERE c.relkind = 'p' AND t.isleaf
+  ) r(oid)
+) s ON c.relkind IN ('r', 'm', 'p')
+WHERE ${RELATION_FILTER}
+ORDER BY n.nspname, c.relname`;
+
+const SELECT_COLUMNS = `
+SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name,
+  format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable, a.attnum::int AS position,
+  coalesce(b.typcategory, t.typcategory)::text AS category, coalesce(b.typname, t.typname)::text AS base_type
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype
+WHERE a.attnum > 0 AND NOT a.attisdropped AND ${RELATION_FILTER}
+ORDER BY n.nspname, c.relname, a.attnum`;
+
+const SELECT_TABLE_COLUMNS = `
+SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name,
+  format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable, a.attnum::int AS position,
+  coalesce(b.typcategory, t.typcategory)::text AS category, coalesce(b.typname, t.typname)::text AS base_type
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype
+WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY a.attnum`;
+
+export async function selectRelations(client: StatementClient, schemas: readonly string[] | null): Promise<RelationRow[]> {
+  const result = await client.query<RelationRow>(SELECT_RELATIONS, [schemas]);
+  return result.rows;
+}
+
+export async function selectColumns(client: StatementClient, schemas: readonly string[] | null): Promise<ColumnRow[]> {
+  const result = await client.query<ColumnRow>(SELECT_COLUMNS, [schemas]);
+  return result.rows;
+}
+
+/** Columns of one relation, in order; empty when the relation does not exist or is not visible. */
+export async function selectTableColumns(client: StatementClient, table: TableRef): Promise<PostgresColumn[]> {
+  const result = await client.query<ColumnRow>(SELECT_TABLE_COLUMNS, [table.schema, table.name]);
+  return result.rows.map(toColumn);
+}
+
+/** Both catalog statements, assembled into tables; relations without columns keep an empty list. */
+export async function readCatalog(client: StatementClient, schemas: readonly string[] | null): Promise<PostgresCatalogTable[]> {
+  const relations = await selectRelations(client, schemas);
+  const columns = await selectColumns(client, schemas);
+  const byTable = new Map<string, PostgresColumn[]>();
+  for (const row of columns) {
+    const key = tableKey({ schema: row.schema, name: row.table_name });
+    const list = byTable.get(key);
+    if (list) list.push(toColumn(row));
+    else byTable.set(key, [toColumn(row)]);
+  }
+  return relations.map((row) => toCatalogTable(row, byTable.get(tableKey(row)) ?? []));
+}
+
+/** A map key for a table; NUL cannot occur in Postgres names, so it cannot collide. */
+export function tableKey(table: TableRef): string {
+  return `${table.schema}\u0000${table.name}`;
+}
+
+function toColumn(row: ColumnRow): PostgresColumn {
+  return {
+    name: row.name,
+    type: row.type,
+    nullable: row.nullable,
+    position: row.position,
+    category: row.category,
+    baseType: row.base_type,
+  };
+}
+
+function toCatalogTable(row: RelationRow, columns: PostgresColumn[]): PostgresCatalogTable {
+  const kind = RELATION_KINDS[row.relkind] ?? 'table';
+  const hasWrites = row.inserts !== null || row.updates !== null || row.deletes !== null;
+  return {
+    schema: row.schema,
+    name: row.name,
+    kind,
+    columns,
+    rowEstimate: row.row_estimate,
+    sizeBytes: row.size_bytes === null ? null : Number(row.size_bytes),
+    writes: hasWrites ? { inserts: Number(row.inserts ?? 0), updates: Number(row.updates ?? 0), deletes: Number(row.deletes ?? 0) } : null,
+    lastAnalyzedAt: row.last_analyzed_at,
+  };
+}
