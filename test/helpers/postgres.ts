@@ -22,6 +22,7 @@ export interface TestDatabase {
 }
 
 const CLONE_ATTEMPTS = 20;
+const DROP_ATTEMPTS = 20;
 
 function info(): TestPostgresInfo {
   return inject('testPostgres');
@@ -66,15 +67,37 @@ function testDatabase(name: string, schema: string): TestDatabase {
     url,
     schema,
     pool() {
-      pool ??= new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${quoteIdentifier(schema)},public` });
+      if (pool === undefined) {
+        pool = new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${quoteIdentifier(schema)},public` });
+        // A connection still closing when drop() terminates it reports an error nobody awaits.
+        pool.on('connect', (client) => client.on('error', () => undefined));
+        pool.on('error', () => undefined);
+      }
       return pool;
     },
     async drop() {
       await pool?.end();
       pool = undefined;
-      await withAdminClient((client) => client.query(`drop database if exists ${quoteIdentifier(name)} with (force)`));
+      await withAdminClient((client) => dropDatabase(client, name));
     },
   };
+}
+
+/**
+ * pool.end() resolves before the server has seen every connection go, so a plain DROP may find
+ * the database still in use for a moment; FORCE is the last resort for connections a test leaked.
+ */
+async function dropDatabase(client: pg.Client, name: string): Promise<void> {
+  for (let attempt = 1; attempt <= DROP_ATTEMPTS; attempt++) {
+    try {
+      await client.query(`drop database if exists ${quoteIdentifier(name)}`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55006') throw error;
+      await sleep(50);
+    }
+  }
+  await client.query(`drop database if exists ${quoteIdentifier(name)} with (force)`);
 }
 
 async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
