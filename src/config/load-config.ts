@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isScalar } from 'yaml';
+import { isScalar, visit } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import type { ConfigProblem } from '../errors.ts';
 import type { Environment } from './environment.ts';
@@ -17,7 +17,7 @@ import { interpolateDocument, redactSubstitutions } from './interpolate-env.ts';
 import type { DocumentInterpolation } from './interpolate-env.ts';
 import { configSchema } from './schema.ts';
 import type { Config } from './schema.ts';
-import { locate, nodeAt, parseYamlSource } from './yaml-positions.ts';
+import { locate, locationAt, nodeAt, parseYamlSource } from './yaml-positions.ts';
 import type { YamlSource } from './yaml-positions.ts';
 
 export interface LoadedConfig {
@@ -52,6 +52,27 @@ async function readConfigText(file: string, absolute: string): Promise<{ text?: 
     if (code === 'EISDIR') return { problem: wholeFileProblem(file, 'is a folder, not a config file (pass --config PATH/pipewarden.yaml)') };
     if (code === 'EACCES') return { problem: wholeFileProblem(file, 'config file cannot be read: permission denied (check its owner and mode)') };
     throw error;
+  }
+}
+
+/**
+ * The document as plain data. The yaml library throws (rather than reporting) for an alias whose
+ * anchor is missing and for alias expansion past its limit; both become problems here.
+ */
+function documentData(source: YamlSource): { data?: unknown; problems: ConfigProblem[] } {
+  try {
+    return { data: source.document.toJS(), problems: [] };
+  } catch (error) {
+    const problems: ConfigProblem[] = [];
+    visit(source.document, {
+      Alias(_, alias) {
+        if (alias.resolve(source.document) !== undefined) return;
+        const location = locationAt(source, alias.range?.[0] ?? 0);
+        problems.push({ location, path: '', message: `alias *${alias.source} has no anchor &${alias.source} before it; define the anchor first` });
+      },
+    });
+    if (problems.length > 0) return { problems };
+    return { problems: [wholeFileProblem(source.file, `YAML cannot be read: ${(error as Error).message}`)] };
   }
 }
 
@@ -128,7 +149,8 @@ export function checkConfigText(text: string, file: string, env: Environment, di
   // Past a syntax error the document's shape is a guess; schema errors on it would mislead.
   if (syntaxProblems.length > 0) return { problems: syntaxProblems };
   const interpolation = interpolateDocument(source, env);
-  const data: unknown = source.document.toJS();
+  const { data, problems: aliasProblems } = documentData(source);
+  if (aliasProblems.length > 0) return { problems: aliasProblems };
   applyDatabaseUrl(data, env);
   const { config, problems } = validateData(source, data, interpolation);
   const located = problems.map((problem) => toConfigProblem(source, problem, interpolation)).sort(byPosition);

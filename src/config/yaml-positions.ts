@@ -25,16 +25,32 @@ interface Step {
   pair?: Pair;
 }
 
+// `{ url: ${URL} }` is the easiest YAML mistake to make with pipewarden: inside { } or [ ] the
+// braces of an unquoted reference are read as YAML syntax. Say so instead of leaving the reader
+// with "Unexpected flow-map-start".
+const UNQUOTED_FLOW_REFERENCE = /[{[,][^"'#]*?(?<!["'$])\$\{/;
+
+function syntaxMessage(message: string, lineText: string): string {
+  const first = message.split('\n')[0] ?? message;
+  const hint = UNQUOTED_FLOW_REFERENCE.test(lineText)
+    ? 'inside { } or [ ], put ${VAR} references in quotes: "${VAR}"'
+    : 'fix the YAML before the settings can be checked';
+  return `YAML syntax error: ${first} (${hint})`;
+}
+
 export function parseYamlSource(file: string, text: string): { source: YamlSource; problems: ConfigProblem[] } {
   const lineCounter = new LineCounter();
   // prettyErrors off: the positions are added by formatProblem, the message stays one line.
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const source: YamlSource = { file, document, lineCounter };
-  const problems = document.errors.map((error) => ({
-    location: locationAt(source, error.pos[0]),
-    path: '',
-    message: `YAML syntax error: ${error.message.split('\n')[0] ?? error.message} (fix the YAML before the settings can be checked)`,
-  }));
+  const lines = text.split('\n');
+  const problems: ConfigProblem[] = [];
+  for (const error of document.errors) {
+    const location = locationAt(source, error.pos[0]);
+    // After one error the parser often reports every following token of that line; the first says it.
+    if (problems.some((problem) => problem.location.line === location.line)) continue;
+    problems.push({ location, path: '', message: syntaxMessage(error.message, lines[location.line - 1] ?? '') });
+  }
   return { source, problems };
 }
 
@@ -97,14 +113,24 @@ function startOf(source: YamlSource, step: Step, preferKey: boolean): SourceLoca
  * fall back to the deepest ancestor that exists, pointing at its key so the reader sees a name.
  * Returns the path to print: a list index into a value written as a single scalar is dropped.
  */
+function isEmptyValue(node: Node): boolean {
+  return isScalar(node) && node.value === null && (node.range === undefined || node.range === null || node.range[0] === node.range[1]);
+}
+
+/**
+ * Where `path` sits in the file. Paths the document does not contain (a default, a missing key)
+ * fall back to the deepest ancestor that exists, pointing at its key so the reader sees a name;
+ * so does a key written without a value. A list index into a value written as a single scalar
+ * (`assets: "a.*"` for `assets[0]`) points at that scalar, and the returned path drops the index.
+ */
 export function locate(source: YamlSource, path: DocumentPath, target: NodeTarget): { location: SourceLocation; path: DocumentPath } {
   const wanted = target === 'parent' ? path.slice(0, -1) : path;
   const steps = walk(source, wanted);
   const deepest = steps[steps.length - 1];
   if (!deepest) return { location: { file: source.file, line: 1, column: 1 }, path };
-  const complete = steps.length === wanted.length + 1;
-  const location = startOf(source, deepest, target !== 'value' || !complete);
   const resolved = steps.length - 1;
+  const complete = resolved === wanted.length;
   const scalarIndexed = !complete && isScalar(deepest.node) && typeof wanted[resolved] === 'number';
-  return { location, path: scalarIndexed ? path.slice(0, resolved) : path };
+  const pointAtValue = (target === 'value' && complete && !isEmptyValue(deepest.node)) || scalarIndexed;
+  return { location: startOf(source, deepest, !pointAtValue), path: scalarIndexed ? path.slice(0, resolved) : path };
 }
