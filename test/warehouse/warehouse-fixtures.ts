@@ -22,3 +22,13 @@ export function recordingWarehouse(url: string, overrides: Partial<WarehouseConf
   });
   return { warehouse, statements };
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { code?: string; warehouse?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code?: string; warehouse?: string };
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
