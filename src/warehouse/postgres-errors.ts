@@ -93,3 +93,16 @@ function describe(code: WarehouseErrorCode, error: unknown, context: ErrorContex
       return `The ${where} rejected a statement${what} (${detail}). If this is a permission error, grant the pipewarden role SELECT on it.`;
   }
 }
+
+/**
+ * What of a driver error is safe to log. pg-pool hangs the whole client (password included) on
+ * errors it emits, and pino would serialize every enumerable property of it.
+ */
+export function loggableError(error: unknown): { type: string; message: string; code?: string } {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return {
+    type: error instanceof Error ? error.name : typeof error,
+    message: errorMessage(error),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}

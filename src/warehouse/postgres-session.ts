@@ -4,6 +4,7 @@
 
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { loggableError } from './postgres-errors.ts';
 
 /** The only way adapter SQL reaches the server, so every statement is counted and timed out. */
 export interface StatementClient {
@@ -31,7 +32,7 @@ export async function withReadOnlyTransaction<T>(
   const connection = await pool.connect();
   // A checked-out client has no pool listener; without this an unexpected disconnect would be
   // an unhandled 'error' event and take the whole daemon down. The failing query rejects anyway.
-  const onClientError = (error: Error) => settings.logger.warn({ err: error }, 'warehouse connection failed during a read');
+  const onClientError = (error: Error) => settings.logger.warn({ error: loggableError(error) }, 'warehouse connection failed during a read');
   connection.on('error', onClientError);
   const client = countingClient(connection, settings.onStatement);
   let healthy = true;
@@ -67,7 +68,7 @@ async function rollbackQuietly(client: StatementClient, logger: Logger): Promise
     await client.query('ROLLBACK');
     return true;
   } catch (error) {
-    logger.debug({ err: error }, 'rollback after a failed warehouse read failed; discarding the connection');
+    logger.debug({ error: loggableError(error) }, 'rollback after a failed warehouse read failed; discarding the connection');
     return false;
   }
 }

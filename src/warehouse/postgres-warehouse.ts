@@ -8,7 +8,7 @@ import type { WarehouseConfig } from '../config/schema.ts';
 import { WarehouseError } from '../errors.ts';
 import { readCatalog, selectTableColumns, tableKey } from './postgres-catalog.ts';
 import type { PostgresColumn } from './postgres-catalog.ts';
-import { redactUrl, toWarehouseError } from './postgres-errors.ts';
+import { loggableError, redactUrl, toWarehouseError } from './postgres-errors.ts';
 import type { ErrorContext } from './postgres-errors.ts';
 import { buildMaxTimestampStatement, buildProfileStatement, selectMaxTimestamp, selectProfile } from './postgres-profile.ts';
 import { withReadOnlyTransaction } from './postgres-session.ts';
@@ -114,7 +114,7 @@ function createPool(config: WarehouseConfig, log: Logger): pg.Pool {
     allowExitOnIdle: true,
   });
   // An idle connection dropped by the server or network must be logged, never crash the daemon.
-  pool.on('error', (error) => log.warn({ err: error }, 'idle warehouse connection failed; it will be replaced'));
+  pool.on('error', (error) => log.warn({ error: loggableError(error) }, 'idle warehouse connection failed; it will be replaced'));
   return pool;
 }
 
