@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { WarehouseConfig } from '../config/schema.ts';
 import { WarehouseError } from '../errors.ts';
+import { createConcurrencyLimit } from './concurrency-limit.ts';
 import { readCatalog, selectTableColumns, tableKey } from './postgres-catalog.ts';
 import type { PostgresColumn } from './postgres-catalog.ts';
 import { loggableError, redactUrl, toWarehouseError } from './postgres-errors.ts';
@@ -31,6 +32,7 @@ export function createPostgresWarehouse(name: string, config: WarehouseConfig, l
   const log = logger.child({ warehouse: name });
   const redactedUrl = redactUrl(config.url);
   const pool = createPool(config, log);
+  const limit = createConcurrencyLimit(config.max_connections);
   const session = { statementTimeoutMs: config.statement_timeout, logger: log, onStatement: options.onStatement };
   // Column types decide which SQL a profile needs. Caching them (refreshed by every catalog
   // listing) keeps a profile at one statement; a statement failing the way stale types make
@@ -41,7 +43,7 @@ export function createPostgresWarehouse(name: string, config: WarehouseConfig, l
   async function read<T>(context: Omit<ErrorContext, 'warehouse' | 'redactedUrl'>, work: (client: StatementClient) => Promise<T>): Promise<T> {
     if (closing) throw new WarehouseError('warehouse_query', name, `Warehouse "${name}" is closed; pipewarden is shutting down.`);
     try {
-      return await withReadOnlyTransaction(pool, session, work);
+      return await limit(() => withReadOnlyTransaction(pool, session, work));
     } catch (error) {
       throw toWarehouseError(error, { ...context, warehouse: name, redactedUrl });
     }

@@ -29,6 +29,7 @@ beforeAll(async () => {
     CREATE VIEW shop.slow AS
       SELECT '2024-01-01T00:00:00Z'::timestamptz + g * interval '1 minute' AS at
       FROM generate_series(1, 10) g WHERE pg_sleep(0.2) IS NOT NULL;
+    CREATE VIEW shop.pause AS SELECT '2024-01-01T00:00:00Z'::timestamptz AS at WHERE pg_sleep(0.25) IS NOT NULL;
     CREATE FUNCTION shop.sneaky() RETURNS int LANGUAGE sql VOLATILE AS $$ INSERT INTO shop.audit VALUES (1) RETURNING 1 $$;
     CREATE VIEW shop.sneaky_view AS SELECT '2024-01-01T00:00:00Z'::timestamptz AS at, shop.sneaky() AS n;`);
 });
@@ -60,6 +61,21 @@ describe('statement timeout', () => {
       expect(error.message).toContain('warehouses.analytics.statement_timeout');
       await warehouse.ping();
       expect(await openTransactions()).toBe(0);
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
+
+describe('concurrency', () => {
+  it('queues reads beyond max_connections instead of failing them as unreachable', async () => {
+    // Three 250 ms reads on one connection wait ~500 ms for their turn, longer than connect_timeout.
+    const { warehouse } = recordingWarehouse(database.url, { max_connections: 1, connect_timeout: 300 });
+    try {
+      const read = () =>
+        warehouse.profileBuckets({ table: { schema: 'shop', name: 'pause' }, timeColumn: 'at', bucketMs: 3_600_000, from: new Date('2024-01-01T00:00:00Z'), to: new Date('2024-01-02T00:00:00Z') });
+      const results = await Promise.all([read(), read(), read()]);
+      expect(results.map((profiles) => profiles.map((p) => p.rowCount))).toEqual([[1], [1], [1]]);
     } finally {
       await warehouse.close();
     }
