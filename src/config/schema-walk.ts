@@ -2,7 +2,7 @@
 // and what a key's type and default are (for the generated configuration reference). zod v4 keeps
 // that structure in `schema._zod.def`; this is the one place that knows its shape.
 
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { DocumentPath } from './document-path.ts';
 
 export type AnySchema = z.core.$ZodType;
@@ -98,4 +98,9 @@ export function knownKeysAt(schema: AnySchema, path: DocumentPath): string[] {
     }
   }
   return [...keys];
+}
+
+/** The `.describe()` text of a schema (kept by zod in its global registry). */
+export function descriptionOf(schema: AnySchema): string {
+  return z.globalRegistry.get(schema)?.description ?? '';
 }
