@@ -1,11 +1,16 @@
 // The one root logger: pino, JSON lines on stdout. Components get child loggers with `asset`,
 // `incident`, `run`, `step` bindings; nothing else creates a logger.
 //
-// Secrets are scrubbed by walking each log record rather than with pino's `redact` paths: those
-// wildcards match exactly one level (`*.password` misses `config.state.password`), and the
-// secrets that matter most here hide inside values — a warehouse URL with its password, a driver
-// error whose message repeats that URL — which no path list can reach.
+// Secrets are scrubbed in two passes rather than with pino's `redact` paths, whose wildcards match
+// exactly one level (`*.password` misses `config.state.password`) and cannot see inside values:
+// - each record is walked and values under secret-looking keys (`password`, `bot_token`,
+//   `authorization`, …) are censored at any depth, errors included;
+// - each finished line has credentials cut out of URLs (`postgres://user:…@host`, `?token=…`),
+//   which also covers the message, child bindings and stack traces — the places a driver error
+//   repeating a connection string ends up.
+// Child bindings are only URL-scrubbed: bind context (asset, run, warehouse), never secrets.
 
+import { hostname } from 'node:os';
 import pino from 'pino';
 
 export type Logger = pino.Logger;
@@ -24,7 +29,8 @@ const SECRET_KEY =
   /^(?:.*[_-])?(?:password|passwd|secret|secrets|token|tokens|authorization|cookie|routing_key|api[_-]?key|private[_-]?key|credentials?)$/i;
 
 // `scheme://user:password@host` → `scheme://user:[Redacted]@host`; also `?password=…` query params.
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]+@/gi;
+// Quotes are excluded so a match never runs across two JSON strings of a finished line.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@"]*):[^\s/@"]+@/gi;
 const QUERY_SECRET = /([?&](?:password|sslpassword|token|access_token|api_key|key)=)[^&\s#"']+/gi;
 
 export function scrubText(text: string): string {
@@ -41,7 +47,7 @@ export function scrubSecrets(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubText(value);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[Object]';
-  if (value instanceof Error) return scrubSecrets(pino.stdSerializers.err(value), depth + 1);
+  if (value instanceof Error) return scrubSecrets(serializeError(value), depth + 1);
   if (value instanceof URL) return scrubText(value.href);
   if (Array.isArray(value)) return value.map((item) => scrubSecrets(item, depth + 1));
   if (!isPlainObject(value)) return value;
@@ -52,23 +58,28 @@ export function scrubSecrets(value: unknown, depth = 0): unknown {
   return copy;
 }
 
+/** An error as a plain object: type, message, stack, its own fields (code, warehouse, …) and cause. */
+function serializeError(error: Error): Record<string, unknown> {
+  const fields: Record<string, unknown> = { type: error.constructor.name || error.name, message: error.message, stack: error.stack };
+  for (const [key, item] of Object.entries(error)) fields[key] ??= item;
+  if (error.cause !== undefined) fields.cause = error.cause;
+  if (error instanceof AggregateError) fields.errors = error.errors;
+  return fields;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const pinoOptions: pino.LoggerOptions = {
     level: options.level,
-    base: { service: 'pipewarden' },
+    base: { service: 'pipewarden', pid: process.pid, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ level: label }),
-      bindings: (bindings) => scrubSecrets(bindings) as Record<string, unknown>,
       log: (record) => scrubSecrets(record) as Record<string, unknown>,
     },
-    hooks: {
-      // The message and its printf arguments are not part of the record `formatters.log` sees.
-      logMethod(args, method) {
-        const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg));
-        method.apply(this, scrubbed as Parameters<pino.LogFn>);
-      },
-    },
+    // Errors are already plain objects once `formatters.log` has run; pino's own err serializer
+    // would relabel them as type "Object".
+    serializers: { err: (value: unknown) => value },
+    hooks: { streamWrite: scrubText },
   };
   return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
 }

@@ -20,6 +20,15 @@ export interface MetricsOptions {
 const LONG_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 const HTTP_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+// prom-client names these gauges `*_total`, which promtool rejects (the suffix promises a counter).
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** prom-client's process and Node.js runtime metrics, minus those with names promtool rejects. */
+function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry, prefix: 'pipewarden_' });
+  for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(`pipewarden_${name}`);
+}
+
 export class Metrics {
   readonly registry: Registry;
   readonly buildInfo: Gauge<'version'>;
@@ -38,7 +47,7 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     this.registry = new Registry();
     const registers = [this.registry];
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'pipewarden_' });
+    if (options.processMetrics !== false) collectProcessMetrics(this.registry);
 
     this.buildInfo = new Gauge({ name: 'pipewarden_build_info', help: 'Always 1; labelled with the running version.', labelNames: ['version'], registers });
     this.buildInfo.set({ version: options.version ?? PIPEWARDEN_VERSION }, 1);

@@ -1,0 +1,224 @@
+// The composition root of the daemon: opens the state database and the warehouses, builds the
+// HTTP server and the scheduler with its jobs, and takes them down again in order. Only this
+// file (and CLI commands) wire adapters together.
+//
+// Start-up is strict about the state database (without it nothing can be recorded, so start
+// fails fast) and lenient about warehouses (an outage there is exactly what pipewarden must live
+// through and report: it starts, /readyz says which warehouse is down, sweeps record errors).
+
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { runSweep } from './collect/sweep.ts';
+import type { Environment } from './config/environment.ts';
+import type { Config } from './config/schema.ts';
+import { PipewardenError } from './errors.ts';
+import { mountHealthRoutes } from './http/health-routes.ts';
+import type { ReadinessReport } from './http/readiness.ts';
+import { sharedReadinessCheck } from './http/readiness.ts';
+import { HttpServer } from './http/server.ts';
+import type { Runtime } from './runtime.ts';
+import { openRuntime } from './runtime.ts';
+import type { Job, StopOutcome } from './scheduler/scheduler.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { LeaseRunCoordinator } from './store/run-coordinator.ts';
+import type { Logger } from './telemetry/logger.ts';
+import { flushLogger } from './telemetry/logger.ts';
+import { Metrics } from './telemetry/metrics.ts';
+import type { Tracing } from './telemetry/tracing.ts';
+import { startTracing } from './telemetry/tracing.ts';
+
+export interface DaemonOptions {
+  config: Config;
+  env: Environment;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface RunningDaemon {
+  httpUrl: string;
+  metrics: Metrics;
+  /** Graceful stop; idempotent. 'aborted' when in-flight work had to be cut at the deadline. */
+  stop(reason: string): Promise<StopOutcome>;
+  /** Settles when a stop (from any caller) has completed. */
+  stopped: Promise<StopOutcome>;
+}
+
+/** Each dependency gets this long to answer a readiness probe. */
+const READINESS_TIMEOUT_MS = 3_000;
+/** Share of shutdown_timeout kept for aborted runs to return, capped. */
+const ABORT_GRACE_SHARE = 0.2;
+const MAX_ABORT_GRACE_MS = 5_000;
+
+/**
+ * The periodic jobs. This is the extension point for later stages: the profile job, the incident
+ * and runbook loops each add one entry here, with their cron from `config.schedule`.
+ */
+export function scheduledJobs(runtime: Runtime): Job[] {
+  return [
+    {
+      name: 'sweep',
+      cron: runtime.config.schedule.sweep,
+      run: (signal) => runSweep(runtime.sweepContext(), signal),
+    },
+  ];
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { config, logger } = options;
+  const tracing = startTracing(options.env);
+  const metrics = new Metrics();
+  let runtime: Runtime;
+  try {
+    runtime = await openRuntime({ config, logger, metrics, ...(options.now ? { now: options.now } : {}) });
+  } catch (error) {
+    await tracing.shutdown();
+    throw error;
+  }
+  metrics.stateDbUp.set(1);
+  const readiness = sharedReadinessCheck({ state: runtime.state.pool, warehouses: runtime.warehouses, metrics, timeoutMs: READINESS_TIMEOUT_MS });
+  const http = new HttpServer({ host: config.server.host, port: config.server.port, logger, metrics });
+  mountHealthRoutes(http, { metrics, readiness });
+  const scheduler = createScheduler(runtime, options);
+  let httpUrl: string;
+  try {
+    httpUrl = await http.listen();
+  } catch (error) {
+    await runtime.close();
+    await tracing.shutdown();
+    throw new PipewardenError('http_listen_failed', `Cannot listen on ${config.server.host}:${config.server.port}: ${(error as Error).message}. Set server.port to a free port.`, { cause: error });
+  }
+  logUnavailableWarehouses(logger, await readiness());
+  scheduler.start();
+  // The first sweep runs now rather than at the next tick, so a newcomer sees findings at once.
+  void scheduler.runNow('sweep');
+  logger.info({ url: httpUrl, warehouses: [...runtime.warehouses.keys()], schedule: config.schedule, tracing: tracing.enabled }, `pipewarden started; serving ${httpUrl}`);
+  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, http, runtime, tracing });
+}
+
+function createScheduler(runtime: Runtime, options: DaemonOptions): Scheduler {
+  const { config, logger } = options;
+  const coordinator = new LeaseRunCoordinator({
+    pool: runtime.state.pool,
+    holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const abortGraceMs = Math.min(MAX_ABORT_GRACE_MS, Math.round(config.shutdown_timeout * ABORT_GRACE_SHARE));
+  const scheduler = new Scheduler({
+    logger,
+    metrics: runtime.metrics,
+    coordinator,
+    abortGraceMs,
+    ...(config.schedule.timezone ? { timezone: config.schedule.timezone } : {}),
+  });
+  for (const job of scheduledJobs(runtime)) scheduler.add(job);
+  return scheduler;
+}
+
+function logUnavailableWarehouses(logger: Logger, report: ReadinessReport): void {
+  for (const [name, status] of Object.entries(report.warehouses)) {
+    if (status.status === 'up') continue;
+    logger.warn({ warehouse: name, code: status.code }, `warehouse ${name} is not reachable (${status.message}); starting anyway, /readyz reports 503 until it answers`);
+  }
+}
+
+interface DaemonParts {
+  httpUrl: string;
+  metrics: Metrics;
+  logger: Logger;
+  config: Config;
+  scheduler: Scheduler;
+  http: HttpServer;
+  runtime: Runtime;
+  tracing: Tracing;
+}
+
+function daemonHandle(parts: DaemonParts): RunningDaemon {
+  let stopping: Promise<StopOutcome> | undefined;
+  let markStopped: (outcome: StopOutcome) => void = () => undefined;
+  const stopped = new Promise<StopOutcome>((resolve) => {
+    markStopped = resolve;
+  });
+  return {
+    httpUrl: parts.httpUrl,
+    metrics: parts.metrics,
+    stopped,
+    stop(reason) {
+      stopping ??= stopDaemon(parts, reason).then((outcome) => {
+        markStopped(outcome);
+        return outcome;
+      });
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Stop order: take no new work (scheduler and HTTP stop accepting), let in-flight work finish or
+ * abort it within shutdown_timeout, then close warehouses and the state database (and its
+ * embedded server), export spans, flush logs.
+ */
+async function stopDaemon(parts: DaemonParts, reason: string): Promise<StopOutcome> {
+  const { logger, config } = parts;
+  const started = performance.now();
+  const timeoutMs = config.shutdown_timeout;
+  const abortGraceMs = Math.min(MAX_ABORT_GRACE_MS, Math.round(timeoutMs * ABORT_GRACE_SHARE));
+  logger.info({ reason, shutdown_timeout_ms: timeoutMs, running: parts.scheduler.running() }, `pipewarden stopping (${reason})`);
+  const [outcome] = await Promise.all([parts.scheduler.stop(timeoutMs - abortGraceMs), parts.http.close(timeoutMs)]);
+  logger.info({ outcome }, outcome === 'finished' ? 'in-flight work finished' : 'in-flight work aborted at the shutdown deadline');
+  try {
+    await parts.runtime.close();
+    logger.info('warehouses and state database closed');
+  } catch (error) {
+    logger.error({ err: error }, 'closing the state database failed');
+  }
+  await parts.tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
+  logger.info({ reason, outcome, duration_ms: Math.round(performance.now() - started) }, 'pipewarden stopped');
+  await flushLogger(logger);
+  return outcome;
+}
+
+export interface SignalHandlerOptions {
+  /** Ends the process; injectable so a test can watch instead of dying. */
+  exit?: (code: number) => void;
+  /** After a graceful stop, how long the process may take to exit on its own before it is made to. */
+  exitGraceMs?: number;
+}
+
+const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+const DEFAULT_EXIT_GRACE_MS = 2_000;
+
+/**
+ * First SIGTERM/SIGINT: graceful stop. The process then exits 0 when in-flight work finished and
+ * 1 when it had to be aborted at the deadline (the exit code itself comes from `pipewarden start`
+ * returning; `exit` is only a backstop should a stray handle keep the event loop alive).
+ * A second signal exits at once with 128+signal (130 for SIGINT, 143 for SIGTERM), logged as forced.
+ * Returns a function that removes the handlers.
+ */
+export function installSignalHandlers(daemon: RunningDaemon, logger: Logger, options: SignalHandlerOptions = {}): () => void {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let received: string | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) {
+      logger.warn({ signal, first: received }, `second signal ${signal}: forced exit without finishing shutdown`);
+      void flushLogger(logger).finally(() => exit(SIGNAL_EXIT_CODES[signal] ?? 1));
+      return;
+    }
+    received = signal;
+    logger.info({ signal }, `received ${signal}; stopping gracefully (send it again to force)`);
+    void daemon.stop(`signal ${signal}`).then((outcome) => {
+      setTimeout(() => exit(exitCodeFor(outcome)), options.exitGraceMs ?? DEFAULT_EXIT_GRACE_MS).unref();
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}
+
+/** 0 when the daemon stopped with all work finished, 1 when work was aborted at the deadline. */
+export function exitCodeFor(outcome: StopOutcome): number {
+  return outcome === 'finished' ? 0 : 1;
+}
