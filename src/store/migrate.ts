@@ -37,7 +37,7 @@ export async function migrate(pool: pg.Pool, options: MigrateOptions): Promise<M
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await lockMigrations(client, options.schema);
+    await lockMigrations(client, options.schema, logger);
     try {
       await createSchema(client, options.schema);
       await createMigrationsTable(client, options.schema);
@@ -114,8 +114,16 @@ async function applyMigration(client: pg.PoolClient, schema: string, file: Migra
   }
 }
 
-async function lockMigrations(client: pg.ClientBase, schema: string): Promise<void> {
+async function lockMigrations(client: pg.ClientBase, schema: string, logger: Logger): Promise<void> {
+  if (await tryLockMigrations(client, schema)) return;
+  // Say why startup pauses: another replica is migrating, and this one waits for it to finish.
+  logger.info('another pipewarden is migrating the state database; waiting for it to finish');
   await client.query('select pg_advisory_lock($1::bigint)', [migrationLockKey(schema)]);
+}
+
+async function tryLockMigrations(client: pg.ClientBase, schema: string): Promise<boolean> {
+  const result = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [migrationLockKey(schema)]);
+  return result.rows[0]?.locked === true;
 }
 
 async function unlockMigrations(client: pg.ClientBase, schema: string): Promise<void> {

@@ -59,6 +59,20 @@ describe('pipewarden migrate', () => {
     expect(second.stdout).toContain(`up to date at version ${newest}: 127.0.0.1:`);
   });
 
+  it('exits 1 and says to upgrade when the state database is ahead', async () => {
+    const ahead = await createBlankDatabase();
+    try {
+      expect((await runMigrate(dir, { DATABASE_URL: ahead.url }, 'migrate')).code).toBe(0);
+      await ahead.pool().query(`insert into pipewarden.schema_migrations (version, name, checksum) values (9999, 'future', '')`);
+      const outcome = await runMigrate(dir, { DATABASE_URL: ahead.url }, 'migrate', '--json');
+      expect(outcome.code).toBe(1);
+      expect(JSON.parse(outcome.stdout)).toMatchObject({ error: { code: 'state_ahead' } });
+      expect(outcome.stderr).toContain('error [state_ahead]: The state database schema is at version 9999');
+    } finally {
+      await ahead.drop();
+    }
+  });
+
   it('exits 1 with what to do when the state database cannot be reached', async () => {
     const closedPort = await freePort();
     const outcome = await runMigrate(dir, { DATABASE_URL: `postgres://pw:hunter2@127.0.0.1:${closedPort}/state` }, 'migrate');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../../src/errors.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { migrate, migrationLockKey } from '../../src/store/migrate.ts';
 import { readMigrationFiles } from '../../src/store/migration-files.ts';
 import { quoteIdentifier } from '../../src/warehouse/quote.ts';
 import { testLogger } from '../helpers/logger.ts';
@@ -118,5 +118,27 @@ describe('migrate', () => {
   it('rejects badly named migration files', async () => {
     await writeMigration('1_first.sql', 'select 1;');
     await expect(migrate(database.pool(), { schema: 'pipewarden', logger, migrationsDir })).rejects.toMatchObject({ code: 'state_migration_invalid' });
+  });
+});
+
+describe('migrate while another holds the lock', () => {
+  it('waits for the other migrator, then finds nothing left to do', async () => {
+    const database = await createBlankDatabase();
+    try {
+      const holder = await database.pool().connect();
+      await holder.query('select pg_advisory_lock($1::bigint)', [migrationLockKey('pipewarden')]);
+      let finished = false;
+      const waiting = migrate(database.pool(), { schema: 'pipewarden', logger }).then((result) => {
+        finished = true;
+        return result;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(finished).toBe(false);
+      await holder.query('select pg_advisory_unlock($1::bigint)', [migrationLockKey('pipewarden')]);
+      holder.release();
+      expect((await waiting).applied[0]).toBe('0001_initial');
+    } finally {
+      await database.drop();
+    }
   });
 });
