@@ -44,10 +44,19 @@ function checkOwners(input: Fields): PathProblem[] {
 
 const CHECK_KEYS = ['freshness', 'volume', 'distribution'] as const;
 
+function hasCheck(monitor: Fields): boolean {
+  return CHECK_KEYS.some((key) => monitor[key] !== undefined && monitor[key] !== null && monitor[key] !== false) || monitor.schema === true;
+}
+
+/** `freshnes: true` is reported as an unknown key with "did you mean"; "no checks" would repeat it. */
+function hasMisspelledCheck(monitor: Fields): boolean {
+  const checkKeys = [...CHECK_KEYS, 'schema'];
+  return Object.keys(monitor).some((key) => !checkKeys.includes(key) && closestMatch(key, checkKeys) !== undefined);
+}
+
 function checkMonitor(monitor: Fields, index: number): PathProblem[] {
   const problems: PathProblem[] = [];
-  const hasCheck = CHECK_KEYS.some((key) => monitor[key] !== undefined && monitor[key] !== null && monitor[key] !== false) || monitor.schema === true;
-  if (!hasCheck) {
+  if (!hasCheck(monitor) && !hasMisspelledCheck(monitor)) {
     problems.push({
       path: ['monitors', index],
       target: 'value',
