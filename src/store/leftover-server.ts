@@ -1,9 +1,9 @@
-// Finds an embedded PostgreSQL that a previous pipewarden left running (it crashed, or was
-// killed with SIGKILL, so its exit hook never stopped the server). Such a server still holds the
-// data folder's lock, so a fresh start would fail; connecting to it instead is what the person
-// restarting pipewarden wants.
+// Finds an embedded PostgreSQL already running on the data folder. Either a running pipewarden
+// owns it (the daemon, while someone runs `pipewarden migrate`), or a previous pipewarden died
+// without stopping it (crash, SIGKILL: no exit hook ran). Such a server holds the data folder's
+// lock, so a fresh start would fail; connecting to it instead is what the person wants.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,7 +50,7 @@ export async function readPostmasterPid(dataDir: string): Promise<{ pid: number;
   return Number.isInteger(pid) && Number.isInteger(port) ? { pid, port } : undefined;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -81,6 +81,20 @@ async function waitUntilAccepting(adminUrl: string, dataDir: string, pid: number
       `Stop it ("kill -INT ${pid}") and start pipewarden again.`,
     { cause: lastError },
   );
+}
+
+/**
+ * `<dir>/owner.pid` names the pipewarden process that started (or adopted) the server. A live
+ * owner means the server is in use, not left over: then it is shared, never stopped by others.
+ */
+export async function readServerOwner(dir: string): Promise<number | undefined> {
+  const text = await readFile(path.join(dir, 'owner.pid'), 'utf8').catch(() => '');
+  const pid = Number.parseInt(text, 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export async function writeServerOwner(dir: string): Promise<void> {
+  await writeFile(path.join(dir, 'owner.pid'), `${process.pid}\n`, { mode: 0o644 });
 }
 
 export async function isPortFree(host: string, port: number): Promise<boolean> {

@@ -89,16 +89,23 @@ describe('embedded PostgreSQL', () => {
     }
   });
 
-  it('adopts a server left running by a pipewarden that was killed', async () => {
+  it('shares the server of a running pipewarden, and adopts it once that one is killed', async () => {
     const child = spawn(process.execPath, [EMBEDDED_PROCESS, dir, String(port), 'hang'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
     expect(chunk.toString()).toContain('ready');
-    child.kill('SIGKILL');
-    await once(child, 'exit');
     const postmasterPid = Number((await readFile(path.join(dir, 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+
+    const shared = await startEmbeddedPostgres({ dir, port, logger });
+    expect(shared.owned).toBe(false);
+    expect(await query(shared.url('pipewarden'), 'select note from kept')).toEqual([{ note: 'before restart' }]);
+    await shared.stop();
     expect(isAlive(postmasterPid)).toBe(true);
 
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(isAlive(postmasterPid)).toBe(true);
     const adopted = await startEmbeddedPostgres({ dir, port, logger });
+    expect(adopted.owned).toBe(true);
     expect(await query(adopted.url('pipewarden'), 'select note from kept')).toEqual([{ note: 'before restart' }]);
     await adopted.stop();
     expect(isAlive(postmasterPid)).toBe(false);
