@@ -16,6 +16,8 @@ import type { DocumentPath } from './document-path.ts';
 import { interpolateDocument, redactSubstitutions } from './interpolate-env.ts';
 import type { DocumentInterpolation } from './interpolate-env.ts';
 import { configSchema } from './schema.ts';
+import { schemasAtPath, unwrapSchema } from './schema-walk.ts';
+import type { AnySchema } from './schema-walk.ts';
 import type { Config } from './schema.ts';
 import { locate, locationAt, nodeAt, parseYamlSource } from './yaml-positions.ts';
 import type { YamlSource } from './yaml-positions.ts';
@@ -88,6 +90,28 @@ function applyDatabaseUrl(data: unknown, env: Environment): void {
   }
 }
 
+/**
+ * `state:` with every line under it commented out is an empty value, not a mistake: where the
+ * schema would accept the key being left out, an empty value is read as left out.
+ */
+function dropEmptyOptionalValues(value: unknown, path: DocumentPath): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => dropEmptyOptionalValues(item, [...path, index]));
+    return;
+  }
+  const fields = value as Record<string, unknown>;
+  for (const [key, field] of Object.entries(fields)) {
+    if (field !== null) dropEmptyOptionalValues(field, [...path, key]);
+    else if (schemasAtPath(configSchema, [...path, key]).some(acceptsOmission)) delete fields[key];
+  }
+}
+
+function acceptsOmission(schema: AnySchema): boolean {
+  const unwrapped = unwrapSchema(schema);
+  return unwrapped.optional || unwrapped.hasDefault;
+}
+
 function issueContext(source: YamlSource, data: unknown): IssueContext {
   return {
     schema: configSchema,
@@ -151,6 +175,7 @@ export function checkConfigText(text: string, file: string, env: Environment, di
   const interpolation = interpolateDocument(source, env);
   const { data, problems: aliasProblems } = documentData(source);
   if (aliasProblems.length > 0) return { problems: aliasProblems };
+  dropEmptyOptionalValues(data, []);
   applyDatabaseUrl(data, env);
   const { config, problems } = validateData(source, data, interpolation);
   const located = problems.map((problem) => toConfigProblem(source, problem, interpolation)).sort(byPosition);

@@ -30,7 +30,8 @@ interface Step {
 // with "Unexpected flow-map-start".
 const UNQUOTED_FLOW_REFERENCE = /[{[,][^"'#]*?(?<!["'$])\$\{/;
 
-function syntaxMessage(message: string, lineText: string): string {
+function syntaxMessage(code: string, message: string, lineText: string): string {
+  if (code === 'MULTIPLE_DOCS') return 'YAML syntax error: the file holds several YAML documents (split by "---"); keep the config in one';
   const first = message.split('\n')[0] ?? message;
   const hint = UNQUOTED_FLOW_REFERENCE.test(lineText)
     ? 'inside { } or [ ], put ${VAR} references in quotes: "${VAR}"'
@@ -49,7 +50,7 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
     const location = locationAt(source, error.pos[0]);
     // After one error the parser often reports every following token of that line; the first says it.
     if (problems.some((problem) => problem.location.line === location.line)) continue;
-    problems.push({ location, path: '', message: syntaxMessage(error.message, lines[location.line - 1] ?? '') });
+    problems.push({ location, path: '', message: syntaxMessage(error.code, error.message, lines[location.line - 1] ?? '') });
   }
   return { source, problems };
 }

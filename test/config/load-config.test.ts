@@ -101,6 +101,12 @@ describe('YAML syntax', () => {
     ]);
   });
 
+  it('asks for one document when the file holds several', () => {
+    expect(lines(check('warehouses: {}\n---\nmonitors: []\n').problems)).toEqual([
+      'pipewarden.yaml:2:1: YAML syntax error: the file holds several YAML documents (split by "---"); keep the config in one',
+    ]);
+  });
+
   it('explains an empty file', () => {
     expect(lines(check('# nothing yet\n').problems)).toEqual([
       'pipewarden.yaml:1:1: config file is empty; start from pipewarden.example.yaml (at least one warehouse is needed)',
@@ -125,6 +131,15 @@ describe('schema problems', () => {
       'pipewarden.yaml:2:3: warehouses.analytics.url: missing required key "url" (a string); add it',
       'pipewarden.yaml:6:5: monitors[0].volume.column: missing required key "column" (a string); add it',
     ]);
+  });
+
+  it('reads an empty value as left out where the key is optional', () => {
+    const text = 'warehouses:\n  a: { type: postgres, url: u }\nstate:\n  # url: ${DATABASE_URL}\nmonitors:\n  - assets: a.x\n    owner:\n    schema: true\n';
+    const { config, problems } = check(text);
+    expect(problems).toEqual([]);
+    expect(config?.state.schema).toBe('pipewarden');
+    expect(config?.monitors[0]?.owner).toBeUndefined();
+    expect(check(`${text}`, { DATABASE_URL: 'postgres://state' }).config?.state.url).toBe('postgres://state');
   });
 
   it('points at the value for a key written without one', () => {
