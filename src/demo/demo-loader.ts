@@ -1,0 +1,230 @@
+// Keeps the demo marketplace alive: every tick it loads the orders placed since the last tick,
+// plays the inventory team's feed (today's snapshot of the least recently loaded stores) and
+// rebuilds analytics.top_items_not_carried. It reads demo_control.feeds every tick, so a failure
+// switched on from another process takes effect on the next tick.
+
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import {
+  type DemoFailureName,
+  type DemoFeedRow,
+  type FeedState,
+  DEMO_FAILURE_NAMES,
+  notSeededError,
+  selectDemoFeeds,
+  updateFeedWatermark,
+} from './demo-feeds.ts';
+import {
+  loadInventorySnapshot,
+  loadInventorySnapshotV2,
+  selectStalestStores,
+  selectStalestStoresV2,
+} from './demo-inventory.ts';
+import { insertDemoOrders } from './demo-orders.ts';
+import { demoControlExists } from './demo-schema.ts';
+import { DEMO_TIMING } from './demo-shape.ts';
+import { withDemoTransaction } from './demo-transaction.ts';
+import { selectDemoSeed } from './seed-demo-warehouse.ts';
+import { analyzeTopItemsNotCarried, refreshTopItemsNotCarried } from './top-items-not-carried.ts';
+
+export interface DemoLoaderDeps {
+  pool: pg.Pool;
+  logger: Logger;
+  now: () => Date;
+  /** Pause between ticks (default 15 s). */
+  intervalMs?: number;
+  /** Stores whose inventory snapshot each tick reloads (default 10: all 40 within four ticks). */
+  storesPerTick?: number;
+  /** Loop errors are counted in pipewarden_loop_errors_total{loop="demo-loader"} when given. */
+  metrics?: Pick<Metrics, 'loopErrors'>;
+}
+
+export interface InventoryLoad {
+  /** Where the feed wrote: the old table, or the migrated one while `inventory-feed` is broken. */
+  table: 'raw.store_inventory' | 'raw.store_inventory_v2';
+  stores: number[];
+  rows: number;
+}
+
+export interface TickSummary {
+  at: Date;
+  /** True when another process held the demo lock (its tick, a break or a repair): nothing ran. */
+  skipped: boolean;
+  orders: number;
+  inventory: InventoryLoad | null;
+  topItemsNotCarried: number;
+  topItemsWithoutPrice: number;
+  /** State of each feed as this tick read it; empty when the tick was skipped. */
+  feeds: Partial<Record<DemoFailureName, FeedState>>;
+}
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+export class DemoLoader {
+  private readonly pool: pg.Pool;
+  private readonly logger: Logger;
+  private readonly now: () => Date;
+  private readonly intervalMs: number;
+  private readonly storesPerTick: number;
+  private readonly metrics: Pick<Metrics, 'loopErrors'> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private started = false;
+  private failures = 0;
+
+  constructor(deps: DemoLoaderDeps) {
+    this.pool = deps.pool;
+    this.logger = deps.logger.child({ loop: 'demo-loader' });
+    this.now = deps.now;
+    this.intervalMs = deps.intervalMs ?? DEMO_TIMING.tickMs;
+    this.storesPerTick = deps.storesPerTick ?? DEMO_TIMING.storesPerTick;
+    this.metrics = deps.metrics;
+  }
+
+  /** Ticks at once, then every intervalMs; idempotent. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Stops scheduling and waits for a tick in flight to finish. */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One tick: orders, inventory feed, derived table. Throws; the loop around it does not. */
+  async tick(): Promise<TickSummary> {
+    const at = this.now();
+    const client = await this.pool.connect();
+    try {
+      const summary = await withDemoTransaction(client, 'try', () => this.tickInTransaction(client, at));
+      if (summary === undefined) return skippedTick(at);
+      await analyzeTopItemsNotCarried(client);
+      return summary;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async tickInTransaction(client: pg.PoolClient, at: Date): Promise<TickSummary> {
+    if (!(await demoControlExists(client))) throw notSeededError();
+    const seed = await selectDemoSeed(client);
+    if (seed === undefined) throw notSeededError();
+    const feeds = await selectDemoFeeds(client);
+    const orders = await this.loadOrders(client, seed, at, feeds.get('orders-feed'));
+    const inventory = await this.loadInventory(client, seed, at, feeds.get('inventory-feed'));
+    const refresh = await refreshTopItemsNotCarried(client, at);
+    return {
+      at,
+      skipped: false,
+      orders,
+      inventory,
+      topItemsNotCarried: refresh.rows,
+      topItemsWithoutPrice: refresh.rowsWithoutPrice,
+      feeds: feedStates(feeds),
+    };
+  }
+
+  // Orders since the feed's watermark, so a restart or a repaired feed back-fills the gap
+  // (bounded, to keep one tick small); a broken feed loads nothing and keeps its watermark.
+  private async loadOrders(client: pg.PoolClient, seed: number, at: Date, feed: DemoFeedRow | undefined): Promise<number> {
+    if (feed === undefined || feed.state === 'broken') return 0;
+    const from = new Date(Math.max(feed.watermark.getTime(), at.getTime() - DEMO_TIMING.maxCatchUpMs));
+    if (at.getTime() <= from.getTime()) return 0;
+    const orders = await insertDemoOrders(client, { seed, from, to: at, now: at, loadedAt: at });
+    await updateFeedWatermark(client, 'orders-feed', at);
+    return orders;
+  }
+
+  private async loadInventory(
+    client: pg.PoolClient,
+    seed: number,
+    at: Date,
+    feed: DemoFeedRow | undefined,
+  ): Promise<InventoryLoad | null> {
+    if (feed === undefined) return null;
+    const today = at.toISOString().slice(0, 10);
+    if (feed.state === 'broken') {
+      const stores = await selectStalestStoresV2(client, today, this.storesPerTick);
+      const rows = await loadInventorySnapshotV2(client, { seed, stores, today, now: at });
+      return { table: 'raw.store_inventory_v2', stores, rows };
+    }
+    const stores = await selectStalestStores(client, today, this.storesPerTick);
+    const rows = await loadInventorySnapshot(client, { seed, stores, today, now: at });
+    await updateFeedWatermark(client, 'inventory-feed', at);
+    return { table: 'raw.store_inventory', stores, rows };
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.started) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.runOnce().finally(() => {
+        this.running = undefined;
+      });
+    }, delayMs);
+  }
+
+  private async runOnce(): Promise<void> {
+    try {
+      const summary = await this.tick();
+      this.failures = 0;
+      this.logTick(summary);
+      this.schedule(this.intervalMs);
+    } catch (error) {
+      this.failures += 1;
+      this.metrics?.loopErrors.inc({ loop: 'demo-loader' });
+      const delayMs = backoffMs(this.intervalMs, this.failures);
+      this.logger.error({ err: error, failures: this.failures, retryInMs: delayMs }, `demo loader tick failed: ${errorMessage(error)}`);
+      this.schedule(delayMs);
+    }
+  }
+
+  private logTick(summary: TickSummary): void {
+    if (summary.skipped) {
+      this.logger.debug('demo loader tick skipped: another process holds the demo lock');
+      return;
+    }
+    this.logger.info(
+      {
+        orders: summary.orders,
+        inventoryTable: summary.inventory?.table,
+        inventoryRows: summary.inventory?.rows,
+        topItemsNotCarried: summary.topItemsNotCarried,
+        topItemsWithoutPrice: summary.topItemsWithoutPrice,
+        feeds: summary.feeds,
+      },
+      'demo loader tick',
+    );
+  }
+}
+
+/** Exponential from the interval, capped, with full jitter over its upper half. */
+export function backoffMs(intervalMs: number, failures: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, intervalMs * 2 ** Math.min(failures, 16));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
+
+function skippedTick(at: Date): TickSummary {
+  return {
+    at,
+    skipped: true,
+    orders: 0,
+    inventory: null,
+    topItemsNotCarried: 0,
+    topItemsWithoutPrice: 0,
+    feeds: {},
+  };
+}
+
+function feedStates(feeds: Map<string, DemoFeedRow>): Record<DemoFailureName, FeedState> {
+  const states = {} as Record<DemoFailureName, FeedState>;
+  for (const name of DEMO_FAILURE_NAMES) states[name] = feeds.get(name)?.state ?? 'ok';
+  return states;
+}
