@@ -57,36 +57,61 @@ const RELATION_FILTER = `
   AND n.nspname NOT LIKE 'pg\\_%'
   AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))`;
 
-// Partitioned tables have no storage or counters of their own: they are summed over their leaves.
+// One statement for every relation's statistics. Partitioned tables have no storage or counters
+// of their own: they are summed over their leaves, found through pg_inherits because
+// pg_partition_tree() would lock every partition. Sizes come from pg_total_relation_size(),
+// which takes an ACCESS SHARE lock: a relation (or its index or toast) that someone holds or
+// awaits an ACCESS EXCLUSIVE lock on is skipped (size null) rather than waited for, because a
+// catalog read queued behind a DDL would in turn hold up everything queued behind it.
 const SELECT_RELATIONS = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
+WITH RECURSIVE rel AS (
+  SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE ${RELATION_FILTER}
+), tree AS (
+  SELECT r.oid AS root, r.oid AS relid FROM rel r WHERE r.relkind = 'p'
+  UNION ALL
+  SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.relid
+), storage AS (
+  SELECT r.oid AS root, r.oid AS relid FROM rel r WHERE r.relkind IN ('r', 'm')
+  UNION ALL
+  SELECT t.root, t.relid FROM tree t JOIN pg_class l ON l.oid = t.relid WHERE l.relkind IN ('r', 'm')
+), exclusive AS (
+  SELECT l.relation AS oid FROM pg_locks l
+  WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+    AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+), blocked AS (
+  SELECT e.oid FROM exclusive e
+  UNION SELECT i.indrelid FROM pg_index i JOIN exclusive e ON e.oid = i.indexrelid
+  UNION SELECT c.oid FROM pg_class c JOIN exclusive e ON e.oid = c.reltoastrelid
+), totals AS (
+  SELECT s.root,
+    CASE WHEN bool_or(s.relid IN (SELECT b.oid FROM blocked b)) THEN NULL
+      ELSE sum(CASE WHEN s.relid IN (SELECT b.oid FROM blocked b) THEN 0 ELSE pg_total_relation_size(s.relid) END)
+    END AS size_bytes,
+    sum(l.reltuples) FILTER (WHERE l.reltuples >= 0) AS leaf_tuples,
+    sum(pg_stat_get_tuples_inserted(s.relid)) AS inserts,
+    sum(pg_stat_get_tuples_updated(s.relid)) AS updates,
+    sum(pg_stat_get_tuples_deleted(s.relid)) AS deletes,
+    max(greatest(pg_stat_get_last_analyze_time(s.relid), pg_stat_get_last_autoanalyze_time(s.relid))) AS last_analyzed_at
+  FROM storage s JOIN pg_class l ON l.oid = s.relid
+  GROUP BY s.root
+)
+SELECT r.nspname AS schema, r.relname AS name, r.relkind::text AS relkind,
   CASE
-    WHEN c.relkind = 'v' THEN NULL
-    WHEN c.relkind = 'p' AND c.reltuples < 0 THEN
-      (SELECT sum(l.reltuples) FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf AND l.reltuples >= 0)
-    WHEN c.reltuples < 0 THEN NULL
-    ELSE c.reltuples
+    WHEN r.relkind = 'v' THEN NULL
+    WHEN r.relkind = 'p' AND r.reltuples < 0 THEN t.leaf_tuples
+    WHEN r.reltuples < 0 THEN NULL
+    ELSE r.reltuples
   END::float8 AS row_estimate,
-  CASE
-    WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid)
-    WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
-  END::int8 AS size_bytes,
-  s.inserts::int8, s.updates::int8, s.deletes::int8, s.last_analyzed_at
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN LATERAL (
-  SELECT sum(pg_stat_get_tuples_inserted(r.oid)) AS inserts,
-    sum(pg_stat_get_tuples_updated(r.oid)) AS updates,
-    sum(pg_stat_get_tuples_deleted(r.oid)) AS deletes,
-    max(greatest(pg_stat_get_last_analyze_time(r.oid), pg_stat_get_last_autoanalyze_time(r.oid))) AS last_analyzed_at
-  FROM (
-    SELECT c.oid WHERE c.relkind IN ('r', 'm')
-    UNION ALL
-    SELECT t.relid FROM pg_partition_tree(c.oid) t WHERE c.relkind = 'p' AND t.isleaf
-  ) r(oid)
-) s ON c.relkind IN ('r', 'm', 'p')
-WHERE ${RELATION_FILTER}
-ORDER BY n.nspname, c.relname`;
+  CASE WHEN r.relkind IN ('r', 'm', 'p') THEN CASE WHEN t.root IS NULL THEN 0 ELSE t.size_bytes END END::int8 AS size_bytes,
+  CASE WHEN r.relkind IN ('r', 'm', 'p') THEN coalesce(t.inserts, 0) END::int8 AS inserts,
+  CASE WHEN r.relkind IN ('r', 'm', 'p') THEN coalesce(t.updates, 0) END::int8 AS updates,
+  CASE WHEN r.relkind IN ('r', 'm', 'p') THEN coalesce(t.deletes, 0) END::int8 AS deletes,
+  t.last_analyzed_at
+FROM rel r
+LEFT JOIN totals t ON t.root = r.oid
+ORDER BY r.nspname, r.relname`;
 
 const SELECT_COLUMNS = `
 SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name,

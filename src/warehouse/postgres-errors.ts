@@ -53,7 +53,8 @@ function classify(error: unknown): WarehouseErrorCode {
 
 function classifySqlState(sqlState: string): WarehouseErrorCode {
   if (sqlState === '28P01' || sqlState === '28000') return 'warehouse_auth';
-  if (sqlState === '57014') return 'warehouse_timeout';
+  // 55P03: lock_timeout expired waiting behind another session's lock (a DDL or TRUNCATE).
+  if (sqlState === '57014' || sqlState === '55P03') return 'warehouse_timeout';
   if (['42P01', '42703', '3F000', '3D000'].includes(sqlState)) return 'warehouse_missing_object';
   // Class 08 is connection exceptions; 57P01–57P03 are the server shutting down or starting up.
   if (sqlState.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(sqlState)) return 'warehouse_unreachable';
@@ -86,6 +87,9 @@ function describe(code: WarehouseErrorCode, error: unknown, context: ErrorContex
     case 'warehouse_auth':
       return `The ${where} refused the login (${detail}). Check the user and password in warehouses.${context.warehouse}.url.`;
     case 'warehouse_timeout':
+      if (sqlStateOf(error) === '55P03') {
+        return `The ${where} kept a statement${what} waiting for a lock another session holds (${detail}); pipewarden gave up rather than queue behind it and will try again. If it persists, look for a long-running ALTER, TRUNCATE or VACUUM FULL.`;
+      }
       return `The ${where} cancelled a statement${what} that ran past its time limit (${detail}). Raise warehouses.${context.warehouse}.statement_timeout, narrow the profiled range, or index the time column.`;
     case 'warehouse_missing_object':
       return `The ${where} has no such object${what} (${detail}). Check the names in the config, or whether the table was renamed or dropped.`;

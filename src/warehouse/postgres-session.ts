@@ -19,8 +19,9 @@ export interface ReadSessionSettings {
 }
 
 /**
- * Runs `work` inside `BEGIN READ ONLY … COMMIT` with `statement_timeout` and `TimeZone = UTC`
- * scoped to the transaction (set_config(…, true) is SET LOCAL that accepts parameters).
+ * Runs `work` inside `BEGIN READ ONLY … COMMIT` with statement, lock and idle timeouts and
+ * `TimeZone = UTC` scoped to the transaction (set_config(…, true) is SET LOCAL that accepts
+ * parameters).
  * UTC matters: dates and zone-less timestamps are read as UTC so buckets are the same on
  * every server whatever its configured zone.
  */
@@ -38,9 +39,7 @@ export async function withReadOnlyTransaction<T>(
   let healthy = true;
   try {
     await client.query('BEGIN READ ONLY');
-    await client.query("SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', 'UTC', true)", [
-      String(Math.max(1, Math.round(settings.statementTimeoutMs))),
-    ]);
+    await applyTransactionSettings(client, settings.statementTimeoutMs);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
@@ -52,6 +51,21 @@ export async function withReadOnlyTransaction<T>(
     // A client whose rollback failed is in an unknown state: destroy it rather than reuse it.
     connection.release(healthy ? undefined : true);
   }
+}
+
+// Waiting in a lock queue behind someone's DDL helps nobody: give up early (at most half the
+// statement's budget) and try next time.
+const LOCK_TIMEOUT_MS = 5_000;
+// Only reached if this process stalls mid-transaction; the server then ends the session for us.
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
+async function applyTransactionSettings(client: StatementClient, statementTimeoutMs: number): Promise<void> {
+  const statementTimeout = Math.max(1, Math.round(statementTimeoutMs));
+  await client.query(
+    `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
+      set_config('idle_in_transaction_session_timeout', $3, true), set_config('TimeZone', 'UTC', true)`,
+    [String(statementTimeout), String(Math.max(1, Math.min(LOCK_TIMEOUT_MS, Math.round(statementTimeout / 2)))), String(IDLE_IN_TRANSACTION_TIMEOUT_MS)],
+  );
 }
 
 function countingClient(connection: pg.PoolClient, onStatement: ((sql: string) => void) | undefined): StatementClient {

@@ -33,6 +33,14 @@ beforeAll(async () => {
     CREATE EXTENSION file_fdw;
     CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
     CREATE FOREIGN TABLE shop.feed (sku text, qty int) SERVER files OPTIONS (filename '/dev/null', format 'csv');
+
+    CREATE SCHEMA locked;
+    CREATE TABLE locked.busy (id int);
+    CREATE TABLE locked.calm (id int);
+    CREATE TABLE locked.parts (id int) PARTITION BY LIST (id);
+    CREATE TABLE locked.parts_1 PARTITION OF locked.parts FOR VALUES IN (1);
+    CREATE TABLE locked.parts_2 PARTITION OF locked.parts FOR VALUES IN (2);
+    INSERT INTO locked.calm VALUES (1);
   `);
   // Since PG15 counters reach the shared stats only at the next flush; force it for this backend.
   await database.pool().query('SELECT pg_stat_force_next_flush()');
@@ -119,8 +127,29 @@ describe('listTables', () => {
   it('lists every user schema but never system ones when no schema is given', async () => {
     const tables = await warehouse.listTables();
     const schemas = new Set(tables.map((table) => table.schema));
-    expect([...schemas].sort()).toEqual(['big', 'shop', 'small']);
-    expect(tables).toHaveLength(1015);
+    expect([...schemas].sort()).toEqual(['big', 'locked', 'shop', 'small']);
+    expect(tables).toHaveLength(1018);
+  });
+
+  it('skips sizing relations someone holds an exclusive lock on instead of queueing behind them', async () => {
+    const holder = await database.pool().connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE locked.busy, locked.parts_1 IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      // Queueing would wait out lock_timeout (5 s here) and fail the whole listing.
+      const tables = await warehouse.listTables({ schemas: ['locked'] });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(byName(tables, 'busy')).toMatchObject({ sizeBytes: null, columns: [{ name: 'id', type: 'integer', nullable: true, position: 1 }] });
+      expect(byName(tables, 'parts').sizeBytes).toBeNull();
+      expect(byName(tables, 'calm').sizeBytes).toBeGreaterThan(0);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    const unlocked = await warehouse.listTables({ schemas: ['locked'] });
+    expect(byName(unlocked, 'busy').sizeBytes).toBe(0);
+    expect(byName(unlocked, 'parts').sizeBytes).toBe(0);
   });
 
   it('runs in a read-only transaction that is always ended', async () => {

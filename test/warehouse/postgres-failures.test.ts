@@ -67,6 +67,29 @@ describe('statement timeout', () => {
   });
 });
 
+describe('lock waits', () => {
+  it('gives up on a table locked by someone else instead of queueing behind the lock', async () => {
+    await database.pool().query('CREATE TABLE IF NOT EXISTS shop.loading (at timestamptz)');
+    const holder = await database.pool().connect();
+    const { warehouse } = recordingWarehouse(database.url, { statement_timeout: 2_000 });
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE shop.loading IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const error = await rejectionOf(warehouse.maxTimestamp({ schema: 'shop', name: 'loading' }, 'at'));
+      // lock_timeout is half the statement budget, so the lock wait ends first and says so.
+      expect(Date.now() - started).toBeLessThan(1_800);
+      expect(error.code).toBe('warehouse_timeout');
+      expect((error.cause as { code?: string }).code).toBe('55P03');
+      expect(error.message).toMatch(/waiting for a lock/);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await warehouse.close();
+    }
+  });
+});
+
 describe('concurrency', () => {
   it('queues reads beyond max_connections instead of failing them as unreachable', async () => {
     // Three 250 ms reads on one connection wait ~500 ms for their turn, longer than connect_timeout.
