@@ -55,6 +55,11 @@ function got(path: DocumentPath, context: IssueContext): string {
   return typeof value === 'string' ? `"${written}"` : written;
 }
 
+/** zod's built-in messages start like this; messages the schema wrote do not. */
+function isZodWording(message: string): boolean {
+  return /^(Invalid|Too (small|big)|Unrecognized)/.test(message);
+}
+
 function formatLiteral(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
@@ -112,7 +117,7 @@ function describeFormat(issue: Extract<Issue, { code: 'invalid_format' }>, path:
   const written = context.writtenText(path) ?? '';
   if (issue.format === 'url') return `expected a URL like "https://grafana.example.com", got "${written}"`;
   // Custom regex messages from the schema already say what is expected; add what was written.
-  const expectation = issue.message.startsWith('Invalid') ? `expected ${issue.format}` : issue.message;
+  const expectation = isZodWording(issue.message) ? `expected ${issue.format}` : issue.message;
   return `${expectation}, got "${written}"`;
 }
 
@@ -128,7 +133,9 @@ export function describeIssue(issue: Issue, context: IssueContext): PathProblem[
       return [{ path, target: 'key', message: `invalid name "${String(path[path.length - 1])}": ${reasons}` }];
     }
     case 'invalid_type': {
-      const expected = EXPECTED_NAMES[issue.expected] ?? issue.expected;
+      // A message the schema wrote itself ('expected a duration like "1h"') beats a type name.
+      const custom = isZodWording(issue.message) ? undefined : issue.message.replace(/^expected /, '');
+      const expected = custom ?? EXPECTED_NAMES[issue.expected] ?? issue.expected;
       if (isMissing(path, context)) return [missing(path, expected)];
       return [{ path, target: 'value', message: `expected ${expected}, got ${got(path, context)}` }];
     }
@@ -147,7 +154,18 @@ export function describeIssue(issue: Issue, context: IssueContext): PathProblem[
   }
 }
 
-/** Every zod issue as one or more located messages, in document order of their paths. */
+/**
+ * Every zod issue as one or more located messages. One message per place: zod goes on checking a
+ * value of the wrong type (`url: []` also fails "non-empty"), and the first issue is the one to fix.
+ */
 export function describeIssues(issues: readonly Issue[], context: IssueContext): PathProblem[] {
-  return issues.flatMap((issue) => describeIssue(issue, context));
+  const seen = new Set<string>();
+  return issues
+    .flatMap((issue) => describeIssue(issue, context))
+    .filter((problem) => {
+      const key = JSON.stringify(problem.path);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }

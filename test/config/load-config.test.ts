@@ -173,6 +173,24 @@ describe('schema problems', () => {
     ]);
   });
 
+  it('never passes on zod\'s own wording', () => {
+    const text = [
+      'warehouses: { a: { type: 1, url: [], schemas: "x", max_connections: 1.5, connect_timeout: 3 } }',
+      'state: { schema: "1 bad", embedded: { port: 80 } }',
+      'monitors: [{ assets: [], exclude: "x", freshness: false, volume: [], distribution: { column: 1, columns: [2] } }]',
+      'owners: { t: "x" }',
+      'notifications: { console: "yes" }',
+      'pagerduty: { webhook_secrets: "s" }',
+      '',
+    ].join('\n');
+    const problems = lines(check(text).problems);
+    expect(problems.length).toBeGreaterThan(10);
+    for (const problem of problems) expect(problem).not.toMatch(/Invalid|received|undefined|NaN/);
+    expect(problems).toContain('pipewarden.yaml:1:34: warehouses.a.url: expected a string, got a list');
+    expect(problems.filter((problem) => problem.includes('warehouses.a.url:'))).toHaveLength(1);
+    expect(problems).toContain('pipewarden.yaml:1:91: warehouses.a.connect_timeout: expected a duration like "1h", got 3');
+  });
+
   it('reports problems in the order they appear in the file', () => {
     const text = 'logging: { level: loud }\nwarehouses: { a: { type: mysql, url: u } }\n';
     expect(check(text).problems.map((problem) => problem.location.line)).toEqual([1, 2]);
