@@ -94,8 +94,16 @@ function describe(code: WarehouseErrorCode, error: unknown, context: ErrorContex
     case 'warehouse_missing_object':
       return `The ${where} has no such object${what} (${detail}). Check the names in the config, or whether the table was renamed or dropped.`;
     case 'warehouse_query':
-      return `The ${where} rejected a statement${what} (${detail}). If this is a permission error, grant the pipewarden role SELECT on it.`;
+      return `The ${where} rejected a statement${what} (${detail}). ${queryHint(sqlStateOf(error))}`;
   }
+}
+
+function queryHint(sqlState: string | undefined): string {
+  if (sqlState === '42501') return 'Grant the pipewarden role USAGE on the schema and SELECT on the table.';
+  if (sqlState === '25006') return 'pipewarden only reads; a view or function that writes cannot be profiled.';
+  // Class 22: a value that cannot be converted, e.g. a text time column holding something else.
+  if (sqlState?.startsWith('22')) return 'A value in the table could not be read as expected; check the column holds what the monitor config says.';
+  return 'Check the monitor config for this table; if it looks right, this is a pipewarden bug worth reporting.';
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WarehouseError } from '../../src/errors.ts';
-import type { BucketProfile, Warehouse } from '../../src/warehouse/warehouse.ts';
+import type { BucketProfile, ColumnMeasure, Warehouse } from '../../src/warehouse/warehouse.ts';
 import { createBlankDatabase } from '../helpers/postgres.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { recordingWarehouse, rejectionOf } from './warehouse-fixtures.ts';
@@ -136,18 +136,30 @@ describe('profileBuckets', () => {
   });
 
   it('reads the whole range in one statement against the table', async () => {
-    statements.length = 0;
-    await warehouse.profileBuckets({
+    const query = {
       table: sales,
       timeColumn: 'sold_at',
       bucketMs: HOUR,
       from: new Date(from),
       to: new Date(to),
-      columns: ['amount', 'qty', 'note'].map((column) => ({ column, measures: ['null_fraction', 'distinct_count'] })),
-    });
+      columns: ['amount', 'qty', 'note'].map((column) => ({ column, measures: ['null_fraction', 'distinct_count'] as ColumnMeasure[] })),
+    };
+    await warehouse.listTables({ schemas: ['shop'] });
+    statements.length = 0;
+    await warehouse.profileBuckets(query);
     expect(statements.filter((sql) => sql.includes('"shop"."sales"'))).toHaveLength(1);
-    // Column types are cached from the previous call, so the transaction is just that statement.
+    // Column types were cached by the listing, so the transaction is just that statement.
     expect(statements).toHaveLength(4);
+  });
+
+  it('reports unreadable values in a text time column as a query error that says so', async () => {
+    await database.pool().query(`CREATE TABLE shop.garbled (at text); INSERT INTO shop.garbled VALUES ('2024-03-10T01:00:00Z'), ('yesterday-ish')`);
+    const error = await rejectionOf(
+      warehouse.profileBuckets({ table: { schema: 'shop', name: 'garbled' }, timeColumn: 'at', bucketMs: HOUR, from: new Date(BASE), to: new Date(BASE + DAY) }),
+    );
+    expect(error.code).toBe('warehouse_query');
+    expect(error.message).toContain('"shop"."garbled"');
+    expect(error.message).toMatch(/could not be read as expected/);
   });
 
   it('gives the same buckets for timestamp, timestamptz and text time columns', async () => {
