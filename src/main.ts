@@ -65,7 +65,7 @@ export function scheduledJobs(runtime: Runtime): Job[] {
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, logger } = options;
-  const tracing = startTracing(options.env);
+  const tracing = await startTracing(options.env);
   const metrics = new Metrics();
   let runtime: Runtime;
   try {

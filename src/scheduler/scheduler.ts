@@ -165,7 +165,8 @@ export class Scheduler {
     } finally {
       const seconds = stopTimer();
       metrics.jobRuns.inc({ job: job.name, outcome });
-      if (outcome === 'ok') logger.info({ trigger, duration_s: Number(seconds.toFixed(3)), aborted: signal.aborted }, `${job.name} finished`);
+      const duration_s = Number(seconds.toFixed(3));
+      if (outcome === 'ok') logger.info({ trigger, duration_s, aborted: signal.aborted }, signal.aborted ? `${job.name} stopped early after abort` : `${job.name} finished`);
     }
     return outcome;
   }

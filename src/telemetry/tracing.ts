@@ -9,7 +9,6 @@
 
 import type { Attributes, Span } from '@opentelemetry/api';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { Environment } from '../config/environment.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
 import { PIPEWARDEN_VERSION } from '../version.ts';
@@ -30,10 +29,12 @@ export function tracingRequested(env: Environment): boolean {
   return Boolean(exporter || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
 }
 
-export function startTracing(env: Environment): Tracing {
+/** Starts the SDK when the environment configures an exporter; loaded lazily, it is large. */
+export async function startTracing(env: Environment): Promise<Tracing> {
   if (!tracingRequested(env) || env.OTEL_SDK_DISABLED === 'true') {
     return { enabled: false, shutdown: () => Promise.resolve() };
   }
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME?.trim() || 'pipewarden',
     metricReaders: [],
