@@ -140,7 +140,13 @@ export class HttpServer {
       this.options.logger.error({ err: error, route, method: request.method }, `HTTP handler for ${route} failed: ${errorMessage(error)}`);
       result = errorResponse(500, 'internal_error', 'The request could not be handled; see the pipewarden log.');
     }
-    this.send(response, result);
+    try {
+      this.send(response, result);
+    } catch (error) {
+      // A handler returned something unsendable (say, an invalid header); never crash the process.
+      this.options.logger.error({ err: error, route }, `HTTP response for ${route} could not be sent: ${errorMessage(error)}`);
+      response.destroy();
+    }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.options.metrics.httpRequests.inc({ route, status: String(result.status) });
     this.options.metrics.httpRequestDuration.observe({ route }, seconds);
