@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { checkConfigFile } from '../../src/config/load-config.ts';
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import { seedDemoWarehouse } from '../../src/demo/seed-demo-warehouse.ts';
+import { demoConfigPath, DEMO_WAREHOUSE_URL_VARIABLE } from '../../src/demo/demo-config-path.ts';
 import { createBlankDatabase, type TestDatabase } from '../helpers/postgres.ts';
 
 const CONFIG_PATH = fileURLToPath(new URL('../../examples/demo/pipewarden.yaml', import.meta.url));
@@ -73,5 +74,12 @@ describe('examples/demo/pipewarden.yaml', () => {
         expect(new Set(result.rows.map((row) => row.column_name)), asset).toEqual(new Set(columns));
       }
     }
+  });
+});
+
+describe('demoConfigPath', () => {
+  it('finds the demo config from the module, whatever the working directory', async () => {
+    expect(demoConfigPath()).toBe(CONFIG_PATH);
+    await expect(readFile(demoConfigPath(), 'utf8')).resolves.toContain(`\${${DEMO_WAREHOUSE_URL_VARIABLE}}`);
   });
 });
