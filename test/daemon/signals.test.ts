@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { daemonConfigInput } from './daemon-config.ts';
 
-const ENTRY = path.join(import.meta.dirname, 'start-entry.ts');
+const BIN = path.join(import.meta.dirname, '../../bin/pipewarden.js');
 
 interface DaemonProcess {
   child: ChildProcessWithoutNullStreams;
@@ -20,7 +20,7 @@ interface DaemonProcess {
 }
 
 function startDaemonProcess(configPath: string): DaemonProcess {
-  const child = spawn(process.execPath, [ENTRY, 'start', '--config', configPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start', '--config', configPath], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: Record<string, unknown>[] = [];
   const waiters: { match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
   let buffered = '';
