@@ -27,6 +27,7 @@ export async function withDemoTransaction<T>(
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    // A failed ROLLBACK (connection gone) must not hide the error that caused it.
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
