@@ -1,0 +1,52 @@
+// `pipewarden check`: one sweep, printed, exit 1 when any finding fails or could not be measured,
+// so it works as a circuit breaker in CI or before a deploy. `--json` prints the stable contract
+// from docs/architecture.md: { findings: [...], summary: { ok, warn, fail, error } }.
+
+import type { Command } from 'commander';
+import { runSweep } from '../collect/sweep.ts';
+import { summarizeFindings, type Finding, type FindingSummary } from '../types.ts';
+import { openRuntime } from '../runtime.ts';
+import { loadCliConfig, cliLogger } from './cli-config.ts';
+import { type CliCommand, type CliIo, type GlobalOptions, writeJson, writeLine } from './cli-io.ts';
+
+interface CheckOptions extends GlobalOptions {
+  select?: string;
+}
+
+export const checkCommand: CliCommand = {
+  register(program, io, finish) {
+    program
+      .command('check')
+      .description('Run one sweep now and print the findings; exit 1 if any finding fails or errors')
+      .option('-s, --select <glob>', 'only assets matching this glob, e.g. "analytics.raw.*"')
+      .option('--json', 'print findings as JSON')
+      .action(async (_options: unknown, command: Command) => {
+        finish(await runCheck(command.optsWithGlobals<CheckOptions>(), io));
+      });
+  },
+};
+
+async function runCheck(options: CheckOptions, io: CliIo): Promise<number> {
+  const { config } = await loadCliConfig(options, io);
+  const logger = cliLogger(config, io);
+  const runtime = await openRuntime({ config, logger });
+  try {
+    const result = await runSweep(runtime.sweepContext(), new AbortController().signal, options.select ? { select: options.select } : {});
+    const summary = summarizeFindings(result.findings);
+    if (options.json) writeJson(io.stdout, { findings: result.findings, summary });
+    else printHuman(io, result.findings, summary, result.tables);
+    return summary.fail + summary.error > 0 ? 1 : 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+const STATUS_LABEL: Record<Finding['status'], string> = { ok: 'ok   ', warn: 'WARN ', fail: 'FAIL ', error: 'ERROR' };
+
+function printHuman(io: CliIo, findings: readonly Finding[], summary: FindingSummary, tables: number): void {
+  const order: Finding['status'][] = ['fail', 'error', 'warn', 'ok'];
+  const sorted = [...findings].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.check.localeCompare(b.check));
+  for (const finding of sorted) writeLine(io.stdout, `${STATUS_LABEL[finding.status]}  ${finding.kind.padEnd(12)} ${finding.message}`);
+  if (findings.length === 0) writeLine(io.stdout, 'no checks configured for the selected assets');
+  writeLine(io.stdout, `${tables} tables swept · ${summary.ok} ok · ${summary.warn} warn · ${summary.fail} fail · ${summary.error} error`);
+}

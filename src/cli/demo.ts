@@ -1,0 +1,119 @@
+// `pipewarden demo`: the marketplace story in one command. It starts an embedded PostgreSQL,
+// seeds 30 days of history (once; later runs keep the data), keeps a loader adding rows, and
+// runs the daemon on examples/demo/pipewarden.yaml. `--break NAME` / `--repair NAME`, run from a
+// second terminal, switch a scripted failure on or off in the running demo.
+
+import path from 'node:path';
+import { Option } from 'commander';
+import type { Logger } from 'pino';
+import { loadConfig } from '../config/load-config.ts';
+import { breakDemoFeed, DEMO_FAILURE_NAMES, DEMO_FAILURES, repairDemoFeed, type FeedChange } from '../demo/demo-feeds.ts';
+import { DEMO_CONFIG_PATH, openDemoDatabases, withDemoWarehouse, type DemoDatabases } from '../demo/demo-environment.ts';
+import { DemoLoader } from '../demo/demo-loader.ts';
+import { seedDemoWarehouse } from '../demo/seed-demo-warehouse.ts';
+import { exitCodeFor, installSignalHandlers, startDaemon } from '../main.ts';
+import { createLogger, flushLogger } from '../telemetry/logger.ts';
+import { type CliCommand, type CliIo, writeLine } from './cli-io.ts';
+
+interface DemoOptions {
+  break?: string;
+  repair?: string;
+  dataDir: string;
+  postgresPort: string;
+  httpPort: string;
+}
+
+const failureHelp = DEMO_FAILURE_NAMES.map((name) => `  ${name}: ${DEMO_FAILURES[name]}`).join('\n');
+
+export const demoCommand: CliCommand = {
+  register(program, io, finish) {
+    program
+      .command('demo')
+      .description('Run the marketplace demo: embedded PostgreSQL, seeded warehouse, live loader and the daemon')
+      .addOption(new Option('--break <failure>', 'break a feed of the running demo').choices(DEMO_FAILURE_NAMES))
+      .addOption(new Option('--repair <failure>', 'repair a broken feed of the running demo').choices(DEMO_FAILURE_NAMES))
+      .option('--data-dir <dir>', 'where the demo keeps its embedded PostgreSQL', './.pipewarden/demo')
+      .option('--postgres-port <port>', 'port of the demo\'s embedded PostgreSQL (loopback)', '54329')
+      .option('--http-port <port>', 'port of /healthz, /readyz and /metrics', '9464')
+      .addHelpText('after', `\nFailures:\n${failureHelp}`)
+      .action(async (options: DemoOptions) => {
+        finish(await runDemo(options, io));
+      });
+  },
+};
+
+async function runDemo(options: DemoOptions, io: CliIo): Promise<number> {
+  const logger = createLogger({ level: 'info', destination: io.stdout });
+  const databases = await openDemoDatabases({ dataDir: path.resolve(io.cwd, options.dataDir), port: Number(options.postgresPort), logger });
+  try {
+    if (options.break !== undefined || options.repair !== undefined) return await changeFeed(options, databases, io);
+    return await runDemoDaemon(options, databases, io, logger);
+  } finally {
+    await databases.server.stop();
+    await flushLogger(logger);
+  }
+}
+
+async function changeFeed(options: DemoOptions, databases: DemoDatabases, io: CliIo): Promise<number> {
+  const now = new Date();
+  const change = await withDemoWarehouse(databases.warehouseUrl, (client) =>
+    options.break !== undefined ? breakDemoFeed(client, options.break, now) : repairDemoFeed(client, options.repair as string, now),
+  );
+  writeLine(io.stdout, describeChange(change));
+  if (!databases.server.owned) return 0;
+  writeLine(io.stdout, 'note: the demo is not running; the change takes effect when `npm start` runs it again');
+  return 0;
+}
+
+function describeChange(change: FeedChange): string {
+  if (change.previousState === change.state) return `${change.feed} was already ${change.state}; nothing changed`;
+  const backfill = change.backfilledRows === undefined ? '' : ` (${change.backfilledRows} rows backfilled)`;
+  return change.state === 'broken'
+    ? `${change.feed} is now broken: ${DEMO_FAILURES[change.feed]}`
+    : `${change.feed} repaired${backfill}`;
+}
+
+async function runDemoDaemon(options: DemoOptions, databases: DemoDatabases, io: CliIo, logger: Logger): Promise<number> {
+  const env = { ...io.env, DEMO_WAREHOUSE_URL: databases.warehouseUrl };
+  const { config } = await loadConfig(DEMO_CONFIG_PATH, env);
+  // The demo listens on loopback only and keeps its state beside its warehouse.
+  const demoConfig = { ...config, state: { ...config.state, url: databases.stateUrl }, server: { host: '127.0.0.1', port: Number(options.httpPort) } };
+  const summary = await withDemoWarehouse(databases.warehouseUrl, (client) => seedDemoWarehouse(client, { now: new Date() }));
+  logger.info(summary, summary.seeded ? `seeded the demo warehouse: ${summary.days} days, ${summary.orders} orders` : 'demo warehouse already seeded; keeping its data');
+  const loader = await startLoader(databases.warehouseUrl, logger);
+  try {
+    const daemon = await startDaemon({ config: demoConfig, env, logger });
+    const removeHandlers = installSignalHandlers(daemon, logger);
+    printWelcome(io, daemon.httpUrl);
+    const outcome = await daemon.stopped;
+    removeHandlers();
+    return exitCodeFor(outcome);
+  } finally {
+    await loader.stop();
+  }
+}
+
+async function startLoader(warehouseUrl: string, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: warehouseUrl, max: 2, application_name: 'pipewarden-demo-loader' });
+  const loader = new DemoLoader({ pool, logger, now: () => new Date() });
+  loader.start();
+  return {
+    async stop() {
+      await loader.stop();
+      await pool.end();
+    },
+  };
+}
+
+function printWelcome(io: CliIo, httpUrl: string): void {
+  const lines = [
+    '',
+    `pipewarden demo is running. Metrics: ${httpUrl}/metrics · health: ${httpUrl}/readyz`,
+    'In another terminal, break the inventory feed and watch the findings turn:',
+    '  npx pipewarden demo --break inventory-feed      (and later: --repair inventory-feed)',
+    'Stop with Ctrl-C.',
+    '',
+  ];
+  for (const line of lines) writeLine(io.stderr, line);
+}

@@ -1,0 +1,113 @@
+// One metadata sweep: for every warehouse, one catalog listing (a constant number of statements),
+// the snapshot stored in the state DB, then the checks of the monitored assets evaluated into
+// findings. A warehouse that cannot answer yields `error` findings for its monitors, never a crash.
+
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { errorMessage, PipewardenError } from '../errors.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { Finding } from '../types.ts';
+import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
+import { selectMonitoredAssets } from './asset-selection.ts';
+import { evaluateAssetChecks, unmeasurableFindings } from './asset-checks.ts';
+import { recordCatalog } from './record-catalog.ts';
+import { insertFindings } from '../store/sweep-records.ts';
+
+export interface SweepContext {
+  config: Config;
+  warehouses: ReadonlyMap<string, Warehouse>;
+  state: pg.Pool;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => Date;
+}
+
+export interface SweepOptions {
+  /** Only assets matching this glob (the CLI's --select). */
+  select?: string;
+}
+
+export interface SweepResult {
+  tables: number;
+  findings: Finding[];
+}
+
+export async function runSweep(context: SweepContext, signal: AbortSignal, options: SweepOptions = {}): Promise<SweepResult> {
+  const sweptAt = context.now();
+  const result: SweepResult = { tables: 0, findings: [] };
+  for (const [name, warehouse] of context.warehouses) {
+    if (signal.aborted) break;
+    const outcome = await sweepWarehouse(context, warehouse, sweptAt, signal, options);
+    result.tables += outcome.tables;
+    result.findings.push(...outcome.findings);
+    context.metrics.lastSweepTimestamp.set({ warehouse: name }, sweptAt.getTime() / 1000);
+  }
+  const findings = uniqueByCheck(result.findings);
+  await insertFindings(context.state, findings, sweptAt);
+  recordFindingMetrics(context.metrics, findings);
+  logFindings(context.logger, findings);
+  return { tables: result.tables, findings };
+}
+
+async function sweepWarehouse(
+  context: SweepContext,
+  warehouse: Warehouse,
+  sweptAt: Date,
+  signal: AbortSignal,
+  options: SweepOptions,
+): Promise<SweepResult> {
+  const logger = context.logger.child({ warehouse: warehouse.name });
+  const stopTimer = context.metrics.sweepDuration.startTimer({ warehouse: warehouse.name });
+  try {
+    const tables = await listTables(context, warehouse, logger);
+    if (tables instanceof PipewardenError) {
+      return { tables: 0, findings: unmeasurableFindings(context.config.monitors, warehouse.name, tables) };
+    }
+    const changes = await recordCatalog(context.state, warehouse.name, tables, sweptAt);
+    const selection = selectMonitoredAssets(warehouse.name, tables, context.config.monitors, options.select);
+    context.metrics.tablesMonitored.set({ warehouse: warehouse.name }, new Set(selection.assets.map((a) => a.asset)).size);
+    logger.info(
+      { tables: tables.length, monitored: selection.assets.length, assets: selection.assets.map((a) => a.asset) },
+      `swept ${tables.length} tables in warehouse ${warehouse.name}`,
+    );
+    const findings = await evaluateAssetChecks({ warehouse, selection, changes, now: sweptAt, signal, logger }, context.config.monitors);
+    return { tables: tables.length, findings };
+  } finally {
+    stopTimer();
+  }
+}
+
+async function listTables(context: SweepContext, warehouse: Warehouse, logger: Logger): Promise<CatalogTable[] | PipewardenError> {
+  const schemas = context.config.warehouses[warehouse.name]?.schemas;
+  try {
+    const tables = await warehouse.listTables(schemas ? { schemas } : {});
+    context.metrics.warehouseUp.set({ warehouse: warehouse.name }, 1);
+    return tables;
+  } catch (error) {
+    context.metrics.warehouseUp.set({ warehouse: warehouse.name }, 0);
+    logger.warn({ err: error }, `sweep of warehouse ${warehouse.name} failed: ${errorMessage(error)}`);
+    if (error instanceof PipewardenError) return error;
+    throw error;
+  }
+}
+
+/** A table under two monitors with the same check is evaluated once: the first monitor wins. */
+function uniqueByCheck(findings: readonly Finding[]): Finding[] {
+  const seen = new Map<string, Finding>();
+  for (const finding of findings) if (!seen.has(finding.check)) seen.set(finding.check, finding);
+  return [...seen.values()];
+}
+
+function recordFindingMetrics(metrics: Metrics, findings: readonly Finding[]): void {
+  metrics.findings.reset();
+  for (const finding of findings) metrics.findings.inc({ kind: finding.kind, status: finding.status });
+}
+
+function logFindings(logger: Logger, findings: readonly Finding[]): void {
+  for (const finding of findings) {
+    if (finding.status === 'ok') continue;
+    const level = finding.status === 'warn' ? 'warn' : 'error';
+    logger[level]({ asset: finding.asset, check: finding.check, status: finding.status, observed: finding.observed }, finding.message);
+  }
+}
