@@ -19,6 +19,7 @@ import { HttpServer } from './http/server.ts';
 import type { Runtime } from './runtime.ts';
 import { openRuntime } from './runtime.ts';
 import type { Job, StopOutcome } from './scheduler/scheduler.ts';
+import { LeaseJobLock } from './scheduler/lease-job-lock.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { LeaseRunCoordinator } from './store/run-coordinator.ts';
 import type { Logger } from './telemetry/logger.ts';
@@ -97,17 +98,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
 function createScheduler(runtime: Runtime, options: DaemonOptions): Scheduler {
   const { config, logger } = options;
-  const coordinator = new LeaseRunCoordinator({
+  const leaseOptions = {
     pool: runtime.state.pool,
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     logger,
     ...(options.now ? { now: options.now } : {}),
-  });
+  };
+  // One replica per tick, and one run of a job at a time across replicas.
+  const coordinator = new LeaseRunCoordinator(leaseOptions);
+  const jobLock = new LeaseJobLock(leaseOptions);
   const abortGraceMs = Math.min(MAX_ABORT_GRACE_MS, Math.round(config.shutdown_timeout * ABORT_GRACE_SHARE));
   const scheduler = new Scheduler({
     logger,
     metrics: runtime.metrics,
     coordinator,
+    jobLock,
     abortGraceMs,
     ...(config.schedule.timezone ? { timezone: config.schedule.timezone } : {}),
   });

@@ -15,6 +15,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { JobOutcome, Metrics } from '../telemetry/metrics.ts';
 import { withSpan } from '../telemetry/tracing.ts';
 import { cronLogger } from './cron-logger.ts';
+import type { JobLock } from './lease-job-lock.ts';
 
 export interface Job {
   /** Unique per scheduler; also the coordination key shared by replicas. */
@@ -32,6 +33,8 @@ export interface SchedulerDependencies {
   coordinator?: RunCoordinator;
   /** IANA zone the cron expressions are read in; the process's when omitted. */
   timezone?: string;
+  /** Holds a job for the length of a run, so runs never overlap across replicas either. */
+  jobLock?: JobLock;
   /** How long an elected tick's lease lasts (node-cron's `distributedLease`). */
   leaseMs?: number;
   /** After aborting runs at the stop deadline, how long to wait for them to return. */
@@ -136,17 +139,41 @@ export class Scheduler {
 
   private async execute(job: Job, trigger: 'scheduled' | 'manual'): Promise<JobOutcome> {
     if (this.stopping || this.inFlight.has(job.name)) {
-      this.dependencies.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
-      this.logger.info({ job: job.name, trigger }, `skipped ${job.name}: ${this.stopping ? 'shutting down' : 'a run is already in progress'}`);
-      return 'skipped';
+      return this.skip(job, trigger, this.stopping ? 'shutting down' : 'a run is already in progress');
     }
     const controller = new AbortController();
-    const done = this.runGuarded(job, controller.signal, trigger);
+    const done = this.runLocked(job, controller.signal, trigger);
     this.inFlight.set(job.name, { controller, done });
     try {
       return await done;
     } finally {
       this.inFlight.delete(job.name);
+    }
+  }
+
+  private skip(job: Job, trigger: 'scheduled' | 'manual', why: string): JobOutcome {
+    this.dependencies.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
+    this.logger.info({ job: job.name, trigger }, `skipped ${job.name}: ${why}`);
+    return 'skipped';
+  }
+
+  private async runLocked(job: Job, signal: AbortSignal, trigger: 'scheduled' | 'manual'): Promise<JobOutcome> {
+    const lock = this.dependencies.jobLock;
+    if (!lock) return this.runGuarded(job, signal, trigger);
+    let handle;
+    try {
+      handle = await lock.acquire(job.name);
+    } catch (error) {
+      // Fail closed, like the run coordinator: a skipped run is retried at the next tick.
+      this.dependencies.metrics.loopErrors.inc({ loop: 'scheduler' });
+      this.logger.warn({ err: error, job: job.name }, `could not take the ${job.name} job lock: ${errorMessage(error)}`);
+      return this.skip(job, trigger, 'the job lock is unavailable');
+    }
+    if (!handle) return this.skip(job, trigger, 'another replica is running it');
+    try {
+      return await this.runGuarded(job, signal, trigger);
+    } finally {
+      await handle.release().catch((error: unknown) => this.logger.warn({ err: error, job: job.name }, `releasing the ${job.name} job lock failed`));
     }
   }
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LeaseJobLock } from '../../src/scheduler/lease-job-lock.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { LeaseRunCoordinator } from '../../src/store/run-coordinator.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
@@ -156,6 +157,48 @@ describe('Scheduler', () => {
       for (const holders of ticks) expect(holders).toHaveLength(1);
       const skipped = await Promise.all(replicas.map((replica) => counterValue(replica.metrics, 'pipewarden_job_runs_total', { job: 'sweep', outcome: 'skipped' })));
       expect(skipped[0]! + skipped[1]!).toBeGreaterThanOrEqual(ticks.length - 1);
+    });
+
+    it('with the job lock, a run longer than the interval never overlaps one on the other replica', async () => {
+      let running = 0;
+      let maxRunning = 0;
+      let runs = 0;
+      const replicas = ['replica-c', 'replica-d'].map((holder) => {
+        const leaseOptions = { pool: database.pool(), holder, logger: testLogger() };
+        const created = scheduler({ coordinator: new LeaseRunCoordinator(leaseOptions), jobLock: new LeaseJobLock({ ...leaseOptions, ttlMs: 900 }) });
+        created.scheduler.add({
+          name: 'long-sweep',
+          cron: EVERY_SECOND,
+          run: async () => {
+            runs += 1;
+            running += 1;
+            maxRunning = Math.max(maxRunning, running);
+            await sleep(1_500); // longer than the interval and than the lease TTL: the heartbeat keeps it
+            running -= 1;
+          },
+        });
+        return created;
+      });
+      for (const replica of replicas) replica.scheduler.start();
+      await sleep(3_600);
+      expect(runs).toBeGreaterThanOrEqual(1);
+      expect(maxRunning).toBe(1);
+      const lease = await database.pool().query<{ name: string }>("select name from leases where name = 'job:long-sweep'");
+      expect(lease.rowCount).toBeLessThanOrEqual(1);
+    });
+
+    it('a held job lock makes runNow skip on the other replica, and release frees it', async () => {
+      const lockA = new LeaseJobLock({ pool: database.pool(), holder: 'replica-e', logger: testLogger() });
+      const held = await lockA.acquire('profile');
+      expect(held).toBeDefined();
+      const { scheduler: subject, metrics } = scheduler({ jobLock: new LeaseJobLock({ pool: database.pool(), holder: 'replica-f', logger: testLogger() }) });
+      let ran = 0;
+      subject.add({ name: 'profile', cron: '0 0 1 1 *', run: () => Promise.resolve((ran += 1)) });
+      expect(await subject.runNow('profile')).toBe('skipped');
+      await held?.release();
+      expect(await subject.runNow('profile')).toBe('ok');
+      expect(ran).toBe(1);
+      expect(await counterValue(metrics, 'pipewarden_job_runs_total', { job: 'profile', outcome: 'skipped' })).toBe(1);
     });
   });
 });
