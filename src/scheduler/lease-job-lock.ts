@@ -10,6 +10,7 @@ import { releaseLease, renewLease, tryAcquireLease } from '../store/leases.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 export interface JobLockHandle {
+  /** Gives the lock up; calling it again does nothing. */
   release(): Promise<void>;
 }
 
@@ -47,10 +48,13 @@ export class LeaseJobLock implements JobLock {
     if (!(await tryAcquireLease(pool, name, holder, this.#ttlMs, this.#now()))) return undefined;
     const heartbeat = setInterval(() => void this.#renew(name), Math.max(1, Math.floor(this.#ttlMs / 3)));
     heartbeat.unref();
+    let released: Promise<void> | undefined;
     return {
-      release: async () => {
+      // Idempotent: the scheduler may release for a run it left behind, and the run again later.
+      release: () => {
         clearInterval(heartbeat);
-        await releaseLease(pool, name, holder);
+        released ??= releaseLease(pool, name, holder).then(() => undefined);
+        return released;
       },
     };
   }

@@ -15,7 +15,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { JobOutcome, Metrics } from '../telemetry/metrics.ts';
 import { withSpan } from '../telemetry/tracing.ts';
 import { cronLogger } from './cron-logger.ts';
-import type { JobLock } from './lease-job-lock.ts';
+import type { JobLock, JobLockHandle } from './lease-job-lock.ts';
 
 export interface Job {
   /** Unique per scheduler; also the coordination key shared by replicas. */
@@ -46,6 +46,8 @@ export type StopOutcome = 'finished' | 'aborted';
 interface InFlightRun {
   controller: AbortController;
   done: Promise<JobOutcome>;
+  /** The job lock, once taken. */
+  lock?: JobLockHandle;
 }
 
 const DEFAULT_ABORT_GRACE_MS = 5_000;
@@ -110,8 +112,20 @@ export class Scheduler {
     const grace = this.dependencies.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
     if (!(await settlesWithin(runs.map(([, run]) => run.done), grace))) {
       this.logger.warn({ jobs: this.running() }, `job(s) still running ${grace} ms after abort; leaving them behind`);
+      await this.releaseLocksOfLeftBehindRuns();
     }
     return 'aborted';
+  }
+
+  /**
+   * A run left behind still holds its job lock, and its own release would come after the state
+   * database is closed; release now, or a restarted replica waits out the lease before running
+   * the job again.
+   */
+  private async releaseLocksOfLeftBehindRuns(): Promise<void> {
+    for (const [name, run] of this.inFlight) {
+      await run.lock?.release().catch((error: unknown) => this.logger.warn({ err: error, job: name }, `releasing the ${name} job lock failed`));
+    }
   }
 
   private schedule(job: Job): void {
@@ -170,6 +184,8 @@ export class Scheduler {
       return this.skip(job, trigger, 'the job lock is unavailable');
     }
     if (!handle) return this.skip(job, trigger, 'another replica is running it');
+    const entry = this.inFlight.get(job.name);
+    if (entry) entry.lock = handle;
     try {
       return await this.runGuarded(job, signal, trigger);
     } finally {

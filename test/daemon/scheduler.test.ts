@@ -187,6 +187,22 @@ describe('Scheduler', () => {
       expect(lease.rowCount).toBeLessThanOrEqual(1);
     });
 
+    it('stop releases the job lock of a run it had to leave behind', async () => {
+      const jobLock = new LeaseJobLock({ pool: database.pool(), holder: 'replica-g', logger: testLogger() });
+      const { scheduler: subject } = scheduler({ jobLock, abortGraceMs: 100 });
+      let finish: () => void = () => undefined;
+      subject.add({ name: 'deaf', cron: '0 0 1 1 *', run: () => new Promise<void>((resolve) => (finish = resolve)) });
+      const outcome = subject.runNow('deaf');
+      await sleep(100);
+      expect(await subject.stop(100)).toBe('aborted');
+      const other = new LeaseJobLock({ pool: database.pool(), holder: 'replica-h', logger: testLogger() });
+      const taken = await other.acquire('deaf');
+      expect(taken).toBeDefined();
+      await taken?.release();
+      finish();
+      expect(await outcome).toBe('ok');
+    });
+
     it('a held job lock makes runNow skip on the other replica, and release frees it', async () => {
       const lockA = new LeaseJobLock({ pool: database.pool(), holder: 'replica-e', logger: testLogger() });
       const held = await lockA.acquire('profile');
