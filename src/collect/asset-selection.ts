@@ -27,10 +27,13 @@ export function assetKey(warehouse: string, table: { schema: string; name: strin
 // matching with `bash` semantics off and `dot` on keeps `*` meaning "anything within the key".
 const GLOB_OPTIONS = { dot: true, nonegate: true, noextglob: true } as const;
 
+// `/` is swapped for a look-alike in keys and globs alike, so a glob naming a `/` still matches it.
+const withoutSlashes = (text: string): string => text.replaceAll('/', '\u2215');
+
 function compile(globs: readonly string[]): (key: string) => boolean {
   if (globs.length === 0) return () => false;
-  const matcher = picomatch([...globs], GLOB_OPTIONS);
-  return (key) => matcher(key.replaceAll('/', '\u2215'));
+  const matcher = picomatch(globs.map(withoutSlashes), GLOB_OPTIONS);
+  return (key) => matcher(withoutSlashes(key));
 }
 
 /** Whether a glob could match assets of this warehouse (its first part names a warehouse). */
