@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { runSweep } from './collect/sweep.ts';
 import type { Environment } from './config/environment.ts';
 import type { Config } from './config/schema.ts';
-import { PipewardenError } from './errors.ts';
+import { errorMessage, PipewardenError } from './errors.ts';
 import { mountHealthRoutes } from './http/health-routes.ts';
 import type { ReadinessReport } from './http/readiness.ts';
 import { sharedReadinessCheck } from './http/readiness.ts';
@@ -64,6 +64,15 @@ export function scheduledJobs(runtime: Runtime): Job[] {
   ];
 }
 
+/**
+ * Everything the HTTP server answers. The extension point for the endpoints of later stages:
+ * Slack (`/slack/events`, `/slack/commands`) and PagerDuty (`/webhooks/pagerduty`) mount here,
+ * their handlers reading `request.rawBody` to check signatures.
+ */
+export function mountRoutes(http: HttpServer, runtime: Runtime, readiness: () => Promise<ReadinessReport>): void {
+  mountHealthRoutes(http, { metrics: runtime.metrics, readiness });
+}
+
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, logger } = options;
   const tracing = await startTracing(options.env);
@@ -78,7 +87,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   metrics.stateDbUp.set(1);
   const readiness = sharedReadinessCheck({ state: runtime.state.pool, warehouses: runtime.warehouses, metrics, timeoutMs: READINESS_TIMEOUT_MS });
   const http = new HttpServer({ host: config.server.host, port: config.server.port, logger, metrics });
-  mountHealthRoutes(http, { metrics, readiness });
+  mountRoutes(http, runtime, readiness);
   const scheduler = createScheduler(runtime, options);
   let httpUrl: string;
   try {
@@ -86,7 +95,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   } catch (error) {
     await runtime.close();
     await tracing.shutdown();
-    throw new PipewardenError('http_listen_failed', `Cannot listen on ${config.server.host}:${config.server.port}: ${(error as Error).message}. Set server.port to a free port.`, { cause: error });
+    throw new PipewardenError('http_listen_failed', `Cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(error)}. Set server.port to a free port.`, { cause: error });
   }
   logUnavailableWarehouses(logger, await readiness());
   scheduler.start();
