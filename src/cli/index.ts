@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { readEnvironment } from '../config/environment.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
+import { PIPEWARDEN_VERSION } from '../version.ts';
 import type { CliCommand, CliIo } from './cli-io.ts';
 import { DEFAULT_CONFIG_PATH } from './cli-io.ts';
 import { checkCommand } from './check.ts';
@@ -17,6 +18,7 @@ const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, validateCom
 export function buildProgram(io: CliIo, finish: (exitCode: number) => void): Command {
   const program = new Command('pipewarden')
     .description('The on-call engineer for a data platform: watches a warehouse and its pipelines, recovers, and pages only when recovery fails.')
+    .version(PIPEWARDEN_VERSION)
     .option('-c, --config <path>', 'config file', DEFAULT_CONFIG_PATH)
     .showHelpAfterError()
     .configureOutput({
