@@ -44,7 +44,7 @@ export async function runSweep(context: SweepContext, signal: AbortSignal, optio
     context.metrics.lastSweepTimestamp.set({ warehouse: name }, sweptAt.getTime() / 1000);
   }
   const findings = uniqueByCheck(result.findings);
-
+  await insertFindings(context.state, findings, sweptAt);
   recordFindingMetrics(context.metrics, findings);
   logFindings(context.logger, findings);
   return { tables: result.tables, findings };
