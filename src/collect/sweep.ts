@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
-import type { Finding } from '../types.ts';
+import { summarizeFindings, type Finding } from '../types.ts';
 import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
 import { selectMonitoredAssets } from './asset-selection.ts';
 import { evaluateAssetChecks, unmeasurableFindings } from './asset-checks.ts';
@@ -105,6 +105,8 @@ function recordFindingMetrics(metrics: Metrics, findings: readonly Finding[]): v
 }
 
 function logFindings(logger: Logger, findings: readonly Finding[]): void {
+  const summary = summarizeFindings(findings);
+  logger.info({ summary }, `findings: ${summary.ok} ok, ${summary.warn} warn, ${summary.fail} fail, ${summary.error} error`);
   for (const finding of findings) {
     if (finding.status === 'ok') continue;
     const level = finding.status === 'warn' ? 'warn' : 'error';
