@@ -9,6 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { runSweep } from './collect/sweep.ts';
+import { announceStatusChanges } from './notify/announce-changes.ts';
+import { ConsoleNotifier } from './notify/console-notifier.ts';
 import type { Environment } from './config/environment.ts';
 import type { Config } from './config/schema.ts';
 import { errorMessage, PipewardenError } from './errors.ts';
@@ -55,11 +57,17 @@ const MAX_ABORT_GRACE_MS = 5_000;
  * and runbook loops each add one entry here, with their cron from `config.schedule`.
  */
 export function scheduledJobs(runtime: Runtime): Job[] {
+  // Slack and PagerDuty notifiers join the console one when their issues land.
+  const announce = { config: runtime.config, notifier: new ConsoleNotifier(runtime.logger), logger: runtime.logger, metrics: runtime.metrics };
   return [
     {
       name: 'sweep',
       cron: runtime.config.schedule.sweep,
-      run: (signal) => runSweep(runtime.sweepContext(), signal),
+      run: async (signal) => {
+        const result = await runSweep(runtime.sweepContext(), signal);
+        await announceStatusChanges(announce, result);
+        return result;
+      },
     },
   ];
 }

@@ -8,7 +8,8 @@ import { errorMessage, PipewardenError } from '../errors.ts';
 import type { TableChangeTimes } from '../store/table-state.ts';
 import { checkId, type CheckKind, type Finding } from '../types.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
-import { globTargetsWarehouse, type AssetSelection, type MonitoredAsset } from './asset-selection.ts';
+import { globTargetsWarehouse } from '../config/asset-globs.ts';
+import type { AssetSelection, MonitoredAsset } from './asset-selection.ts';
 
 export interface AssetCheckContext {
   warehouse: Warehouse;

@@ -7,12 +7,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
-import { summarizeFindings, type Finding } from '../types.ts';
+import { summarizeFindings, type Finding, type FindingStatus } from '../types.ts';
 import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
 import { selectMonitoredAssets } from './asset-selection.ts';
 import { evaluateAssetChecks, unmeasurableFindings } from './asset-checks.ts';
 import { recordCatalog } from './record-catalog.ts';
-import { insertFindings } from '../store/sweep-records.ts';
+import { insertFindings, selectLatestStatuses } from '../store/sweep-records.ts';
 
 export interface SweepContext {
   config: Config;
@@ -31,11 +31,13 @@ export interface SweepOptions {
 export interface SweepResult {
   tables: number;
   findings: Finding[];
+  /** Each check's status at its evaluation before this sweep (absent when never evaluated). */
+  previousStatuses: ReadonlyMap<string, FindingStatus>;
 }
 
 export async function runSweep(context: SweepContext, signal: AbortSignal, options: SweepOptions = {}): Promise<SweepResult> {
   const sweptAt = context.now();
-  const result: SweepResult = { tables: 0, findings: [] };
+  const result = { tables: 0, findings: [] as Finding[] };
   for (const [name, warehouse] of context.warehouses) {
     if (signal.aborted) break;
     const outcome = await sweepWarehouse(context, warehouse, sweptAt, signal, options);
@@ -44,10 +46,11 @@ export async function runSweep(context: SweepContext, signal: AbortSignal, optio
     context.metrics.lastSweepTimestamp.set({ warehouse: name }, sweptAt.getTime() / 1000);
   }
   const findings = uniqueByCheck(result.findings);
+  const previousStatuses = await selectLatestStatuses(context.state, findings.map((finding) => finding.check));
   await insertFindings(context.state, findings, sweptAt);
   recordFindingMetrics(context.metrics, findings);
   logFindings(context.logger, findings);
-  return { tables: result.tables, findings };
+  return { tables: result.tables, findings, previousStatuses };
 }
 
 async function sweepWarehouse(
@@ -56,7 +59,7 @@ async function sweepWarehouse(
   sweptAt: Date,
   signal: AbortSignal,
   options: SweepOptions,
-): Promise<SweepResult> {
+): Promise<{ tables: number; findings: Finding[] }> {
   const logger = context.logger.child({ warehouse: warehouse.name });
   const stopTimer = context.metrics.sweepDuration.startTimer({ warehouse: warehouse.name });
   try {

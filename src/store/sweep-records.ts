@@ -3,7 +3,7 @@
 // whatever the number of tables.
 
 import type pg from 'pg';
-import type { Finding, Observation } from '../types.ts';
+import type { Finding, FindingStatus, Observation } from '../types.ts';
 
 const UPSERT_OBSERVATIONS = `
 INSERT INTO observations (asset, metric, column_name, bucket, value, measured_at)
@@ -58,4 +58,17 @@ export async function insertFindings(
     message: finding.message,
   }));
   await client.query(INSERT_FINDINGS, [JSON.stringify(records), evaluatedAt]);
+}
+
+const SELECT_LATEST_STATUSES = `
+SELECT DISTINCT ON (check_id) check_id, status
+FROM findings
+WHERE check_id = ANY($1::text[])
+ORDER BY check_id, evaluated_at DESC, id DESC`;
+
+/** The status each check had at its latest evaluation; checks never evaluated are absent. */
+export async function selectLatestStatuses(client: pg.ClientBase | pg.Pool, checkIds: readonly string[]): Promise<Map<string, FindingStatus>> {
+  if (checkIds.length === 0) return new Map();
+  const result = await client.query<{ check_id: string; status: FindingStatus }>(SELECT_LATEST_STATUSES, [checkIds]);
+  return new Map(result.rows.map((row) => [row.check_id, row.status]));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assetKey, globTargetsWarehouse, selectMonitoredAssets } from '../../src/collect/asset-selection.ts';
+import { assetKey, selectMonitoredAssets } from '../../src/collect/asset-selection.ts';
+import { globTargetsWarehouse } from '../../src/config/asset-globs.ts';
 import { monitorSchema, type MonitorConfig } from '../../src/config/schema.ts';
 import type { CatalogTable } from '../../src/warehouse/warehouse.ts';
 

@@ -1,0 +1,26 @@
+// Who answers for an asset and where to reach them: the first monitor that matches the asset and
+// names an owner wins, then `notifications.default_owner`. Owners map to a Slack channel and a
+// PagerDuty routing key in `owners`.
+
+import { monitorCoversAsset } from '../config/asset-globs.ts';
+import type { Config } from '../config/schema.ts';
+import type { NotificationRoute } from './notification.ts';
+
+export function ownerForAsset(config: Config, asset: string): string | undefined {
+  for (const monitor of config.monitors) {
+    if (monitor.owner === undefined) continue;
+    if (monitorCoversAsset(monitor, asset)) return monitor.owner;
+  }
+  return config.notifications.default_owner;
+}
+
+export function routeForAsset(config: Config, asset: string): NotificationRoute {
+  const owner = ownerForAsset(config, asset);
+  const contact = owner === undefined ? undefined : config.owners[owner];
+  const pagerdutyKey = contact?.pagerduty ?? config.pagerduty?.routing_key;
+  return {
+    ...(owner === undefined ? {} : { owner }),
+    ...(contact?.slack === undefined ? {} : { slackChannel: contact.slack }),
+    pagerduty: pagerdutyKey !== undefined && pagerdutyKey !== '',
+  };
+}
