@@ -2,7 +2,7 @@
 // the warehouse); judging is done by the pure functions in detect/.
 
 import type { Logger } from 'pino';
-import type { MonitorConfig } from '../config/schema.ts';
+import { freshnessSchema, freshnessSettings, type MonitorConfig } from '../config/schema.ts';
 import { evaluateFreshness, type FreshnessThresholds, type LastUpdate } from '../detect/freshness.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
 import type { TableChangeTimes } from '../store/table-state.ts';
@@ -58,7 +58,7 @@ export function configuredKinds(monitor: MonitorConfig): CheckKind[] {
 }
 
 async function checkFreshness(context: AssetCheckContext, monitored: MonitoredAsset): Promise<Finding> {
-  const settings = monitored.monitor.freshness === true ? {} : (monitored.monitor.freshness ?? {});
+  const settings = freshnessSettings(monitored.monitor) ?? freshnessSchema.parse({});
   const thresholds: FreshnessThresholds = { warnAfterMs: settings.warn_after, errorAfterMs: settings.error_after };
   try {
     const last = await measureLastUpdate(context, monitored, settings.column);

@@ -61,21 +61,37 @@ export const serverSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(9464).describe('Port of /healthz, /readyz, /metrics and the Slack and PagerDuty endpoints.'),
 });
 
-const freshnessSchema = z.strictObject({
+const sensitivity = z
+  .enum(['low', 'medium', 'high'])
+  .default('medium')
+  .describe('How far from the baseline a value must be to count: `low` alerts least, `high` most.');
+
+export const freshnessSchema = z.strictObject({
   column: z.string().optional().describe('Timestamp column; without it freshness comes from write counters.'),
   warn_after: duration.optional().describe('Warn when the newest data is older than this.'),
   error_after: duration.optional().describe('Fail when the newest data is older than this.'),
+  sensitivity: sensitivity.describe('Without thresholds: how much later than its learned cadence an update may be.'),
 });
 
 const volumeSchema = z.strictObject({
   column: z.string().describe('Timestamp column rows are bucketed by.'),
   bucket: duration.prefault('1d').describe('Bucket size, e.g. "1h" or "1d".'),
+  sensitivity,
+  direction: z.enum(['drop', 'spike', 'both']).default('both').describe('Which deviations count: fewer rows, more rows, or both.'),
+  min_absolute_change: z.number().min(0).default(10).describe('Ignore deviations smaller than this many rows (tiny tables do not page).'),
+  min_relative_change: z.number().min(0).default(0.2).describe('Ignore deviations smaller than this share of the expected value (0.2 = 20 %).'),
+  seasonality: z
+    .enum(['auto', 'none', 'hour_of_day', 'day_of_week', 'hour_of_week'])
+    .default('auto')
+    .describe('Which past buckets a bucket is compared with; `auto` picks what the history shows.'),
 });
 
 const distributionSchema = z.strictObject({
   column: z.string().describe('Timestamp column rows are bucketed by.'),
   bucket: duration.prefault('1d').describe('Bucket size.'),
   columns: z.array(z.string()).min(1).describe('Columns whose distribution is profiled.'),
+  sensitivity,
+  min_absolute_change: z.number().min(0).default(0.02).describe('Ignore metric deviations smaller than this (e.g. 0.02 of null fraction).'),
 });
 
 export const monitorSchema = z.strictObject({
@@ -86,6 +102,18 @@ export const monitorSchema = z.strictObject({
   volume: volumeSchema.optional().describe('Row-count-per-bucket check settings.'),
   distribution: distributionSchema.optional().describe('Column distribution check settings.'),
   schema: z.boolean().default(false).describe('Watch for column additions, removals and type changes.'),
+});
+
+export const profilingSchema = z.strictObject({
+  history: duration.prefault('30d').describe('On the first profile of a table, measure this much history from the data itself.'),
+  late_window: duration.prefault('2d').describe('Re-measure buckets this recent on every profile (late-arriving data).'),
+  quantiles: z.array(z.number().gt(0).lt(1)).default([0.5, 0.95]).describe('Quantiles profiled for numeric columns.'),
+  top_k: z.number().int().min(1).max(100).default(20).describe('Most frequent values kept for low-cardinality columns.'),
+});
+
+export const retentionSchema = z.strictObject({
+  observations: duration.prefault('400d').describe('Keep observations this long.'),
+  findings: duration.prefault('90d').describe('Keep findings this long.'),
 });
 
 export const ownerSchema = z.strictObject({
@@ -124,6 +152,8 @@ export const configSchema = z.strictObject({
   server: serverSchema.prefault({}).describe('The one HTTP server.'),
   shutdown_timeout: duration.prefault('30s').describe('How long in-flight work may finish after SIGTERM.'),
   monitors: z.array(monitorSchema).default([]).describe('What to watch and how.'),
+  profiling: profilingSchema.prefault({}).describe('Table profiles: how much history, which extra metrics.'),
+  retention: retentionSchema.prefault({}).describe('How long pipewarden keeps what it measured.'),
   owners: z.record(identifierName, ownerSchema).default({}).describe('Who answers for assets, and where to reach them.'),
   notifications: notificationsSchema.prefault({}).describe('Notification settings.'),
   slack: slackSchema.optional().describe('Slack app credentials.'),
@@ -137,3 +167,13 @@ export type Config = z.output<typeof configSchema>;
 export type WarehouseConfig = z.output<typeof warehouseSchema>;
 export type MonitorConfig = z.output<typeof monitorSchema>;
 export type StateConfig = z.output<typeof stateSchema>;
+export type FreshnessConfig = z.output<typeof freshnessSchema>;
+export type VolumeConfig = z.output<typeof volumeSchema>;
+export type DistributionConfig = z.output<typeof distributionSchema>;
+export type ProfilingConfig = z.output<typeof profilingSchema>;
+
+/** A monitor's freshness settings, with `freshness: true` read as all defaults. */
+export function freshnessSettings(monitor: MonitorConfig): FreshnessConfig | undefined {
+  if (monitor.freshness === undefined) return undefined;
+  return monitor.freshness === true ? freshnessSchema.parse({}) : monitor.freshness;
+}
