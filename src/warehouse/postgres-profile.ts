@@ -6,7 +6,8 @@ import { WarehouseError } from '../errors.ts';
 import type { PostgresColumn } from './postgres-catalog.ts';
 import type { StatementClient } from './postgres-session.ts';
 import { qualifiedName, quoteIdentifier } from './quote.ts';
-import type { BucketProfile, BucketQuery, ColumnMeasure, TableRef } from './warehouse.ts';
+import { fittingMeasures, measureExpression, quantilesExpression, takesQuantiles, type MeasureTarget } from './postgres-measures.ts';
+import type { BucketProfile, BucketQuery, ColumnMeasure, TableRef, TopValue } from './warehouse.ts';
 
 /** How a time column becomes a UTC timestamptz. */
 type TimeKind = 'timestamptz' | 'timestamp' | 'date' | 'text';
@@ -17,18 +18,38 @@ interface MeasureSlot {
   measure: ColumnMeasure;
 }
 
+interface QuantileSlot {
+  alias: string;
+  column: string;
+  quantiles: number[];
+}
+
+/** A column whose most frequent values are counted; `slot` tags its rows in the statement. */
+interface TopSlot {
+  slot: number;
+  column: string;
+  k: number;
+}
+
 export interface ProfileStatement {
   sql: string;
   params: unknown[];
   slots: MeasureSlot[];
+  quantileSlots: QuantileSlot[];
+  topSlots: TopSlot[];
 }
 
 interface ProfileRow {
   bucket: Date;
   row_count: string;
   max_timestamp: Date | null;
+  /** [slot, value, count] triples, most frequent first within a slot. */
+  top_values?: Array<[number, string, number]> | null;
   [alias: string]: unknown;
 }
+
+/** Longer values are cut before counting: a top value is a category, not a document. */
+const TOP_VALUE_MAX_LENGTH = 200;
 
 /** Finds a column or throws the typed error the port promises for unknown columns. */
 export function requireColumn(warehouse: string, table: TableRef, columns: readonly PostgresColumn[], name: string): PostgresColumn {
@@ -83,24 +104,69 @@ export function buildProfileStatement(warehouse: string, query: BucketQuery, col
   const kind = timeKindOf(warehouse, query.table, timeColumn);
   const time = quoteIdentifier(timeColumn.name);
   const utc = asUtc(kind, time);
-  const slots: MeasureSlot[] = [];
+  const requested = (query.columns ?? []).map((request) => ({ request, column: requireColumn(warehouse, query.table, columns, request.column) }));
+  // Counting top values needs the rows twice (aggregates per bucket, counts per value), so the
+  // scan is materialized once and read by both; without top-k the plain GROUP BY is cheaper.
+  const scanned = requested.some(({ request }) => (request.topK ?? 0) > 0);
+  const params: unknown[] = [query.from.toISOString(), query.to.toISOString(), String(query.bucketMs / 1000)];
+  const statement: ProfileStatement = { sql: '', params, slots: [], quantileSlots: [], topSlots: [] };
   const selects: string[] = [];
-  for (const request of query.columns ?? []) {
-    const column = requireColumn(warehouse, query.table, columns, request.column);
-    for (const measure of new Set(request.measures)) {
-      const alias = `m${slots.length}`;
-      slots.push({ alias, column: column.name, measure });
-      selects.push(`${measureExpression(warehouse, query.table, column, measure)} AS ${alias}`);
+  requested.forEach(({ request, column }, index) => {
+    const target: MeasureTarget = { warehouse, table: query.table, column, ref: scanned ? `c${index}` : quoteIdentifier(column.name) };
+    const measures = request.measures === 'fitting' ? fittingMeasures(column) : [...new Set(request.measures)];
+    for (const measure of measures) {
+      const alias = `m${statement.slots.length}`;
+      statement.slots.push({ alias, column: column.name, measure });
+      selects.push(`${measureExpression(target, measure)} AS ${alias}`);
     }
-  }
+    if (request.quantiles?.length && (request.measures !== 'fitting' || takesQuantiles(column))) {
+      const alias = `q${statement.quantileSlots.length}`;
+      params.push(request.quantiles);
+      statement.quantileSlots.push({ alias, column: column.name, quantiles: request.quantiles });
+      selects.push(`${quantilesExpression(target, params.length)} AS ${alias}`);
+    }
+    if ((request.topK ?? 0) > 0) statement.topSlots.push({ slot: index, column: column.name, k: request.topK as number });
+  });
   // Bucket starts are epoch multiples of the width, in UTC, whatever the server's zone.
   const bucket = `to_timestamp(floor(extract(epoch FROM ${utc}) / $3::numeric) * $3::numeric)`;
-  const sql = `SELECT ${bucket} AS bucket, count(*)::int8 AS row_count, max(${utc}) AS max_timestamp${selects.map((s) => `, ${s}`).join('')}
-FROM ${qualifiedName(query.table)}
-WHERE ${rangeCondition(kind, time)}
+  const from = `FROM ${qualifiedName(query.table)}
+WHERE ${rangeCondition(kind, time)}`;
+  const aggregates = selects.map((select) => `, ${select}`).join('');
+  if (!scanned) {
+    statement.sql = `SELECT ${bucket} AS bucket, count(*)::int8 AS row_count, max(${utc}) AS max_timestamp${aggregates}
+${from}
 GROUP BY 1
 ORDER BY 1`;
-  return { sql, params: [query.from.toISOString(), query.to.toISOString(), String(query.bucketMs / 1000)], slots };
+    return statement;
+  }
+  params.push(Math.max(...statement.topSlots.map((slot) => slot.k)));
+  const columnsOut = requested.map(({ column }, index) => `, ${quoteIdentifier(column.name)} AS c${index}`).join('');
+  statement.sql = topValuesStatement(`SELECT ${bucket} AS pw_bucket, ${utc} AS pw_time${columnsOut}\n${from}`, aggregates, statement.topSlots, params.length);
+  return statement;
+}
+
+/** The scan once, then per-bucket aggregates and per-value counts ranked within each bucket. */
+function topValuesStatement(scan: string, aggregates: string, topSlots: readonly TopSlot[], limitParameter: number): string {
+  const values = topSlots.map((top) => `(${top.slot}, left(s.c${top.slot}::text, ${TOP_VALUE_MAX_LENGTH}))`).join(', ');
+  return `WITH scanned AS MATERIALIZED (
+${scan}
+), profile AS (
+  SELECT pw_bucket AS bucket, count(*)::int8 AS row_count, max(pw_time) AS max_timestamp${aggregates}
+  FROM scanned GROUP BY 1
+), value_counts AS (
+  SELECT s.pw_bucket, v.slot, v.value, count(*)::int8 AS n
+  FROM scanned s CROSS JOIN LATERAL (VALUES ${values}) AS v(slot, value)
+  WHERE v.value IS NOT NULL
+  GROUP BY 1, 2, 3
+), ranked AS (
+  SELECT pw_bucket, slot, value, n, row_number() OVER (PARTITION BY pw_bucket, slot ORDER BY n DESC, value) AS rank
+  FROM value_counts
+), top AS (
+  SELECT pw_bucket AS bucket, jsonb_agg(jsonb_build_array(slot, value, n) ORDER BY slot, rank) AS top_values
+  FROM ranked WHERE rank <= $${limitParameter}::int8 GROUP BY 1
+)
+SELECT profile.*, top.top_values FROM profile LEFT JOIN top USING (bucket)
+ORDER BY 1`;
 }
 
 function validateRange(warehouse: string, query: BucketQuery): void {
@@ -112,58 +178,42 @@ function validateRange(warehouse: string, query: BucketQuery): void {
   }
 }
 
-function measureExpression(warehouse: string, table: TableRef, column: PostgresColumn, measure: ColumnMeasure): string {
-  const q = quoteIdentifier(column.name);
-  const numeric = column.category === 'N';
-  const boolean = column.category === 'B';
-  const time = column.category === 'D';
-  const text = column.category === 'S';
-  const reject = (needs: string) =>
-    new WarehouseError(
-      'warehouse_query',
-      warehouse,
-      `Measure "${measure}" needs a ${needs} column, but ${JSON.stringify(column.name)} of ${qualifiedName(table)} on warehouse "${warehouse}" is ${column.type}. Remove it from the monitor's columns or pick another measure.`,
-    );
-  switch (measure) {
-    case 'null_fraction':
-      return `(count(*) - count(${q}))::float8 / count(*)`;
-    case 'distinct_count':
-      return `count(DISTINCT ${q})::float8`;
-    case 'zero_fraction':
-      if (!numeric) throw reject('numeric');
-      return `(count(*) FILTER (WHERE ${q} = 0))::float8 / count(*)`;
-    case 'stddev':
-      if (!numeric) throw reject('numeric');
-      return `stddev_samp(${q})::float8`;
-    case 'mean':
-      // The mean of a boolean is the fraction of true, which is what a distribution check wants.
-      if (boolean) return `avg(${q}::int)::float8`;
-      if (!numeric) throw reject('numeric or boolean');
-      return `avg(${q})::float8`;
-    case 'min':
-    case 'max':
-      if (numeric) return `${measure}(${q})::float8`;
-      // Times come back as epoch milliseconds so every measure is a number.
-      if (time) return `(extract(epoch FROM ${measure}(${q})) * 1000)::float8`;
-      throw reject('numeric or time');
-    case 'avg_length':
-      if (!text) throw reject('text');
-      return `avg(char_length(${q}))::float8`;
-  }
-}
-
 export async function selectProfile(client: StatementClient, statement: ProfileStatement): Promise<BucketProfile[]> {
   const result = await client.query<ProfileRow>(statement.sql, statement.params);
-  return result.rows.map((row) => toBucketProfile(row, statement.slots));
+  return result.rows.map((row) => toBucketProfile(row, statement));
 }
 
-function toBucketProfile(row: ProfileRow, slots: readonly MeasureSlot[]): BucketProfile {
+function toBucketProfile(row: ProfileRow, statement: ProfileStatement): BucketProfile {
   const columns: BucketProfile['columns'] = {};
-  for (const slot of slots) {
+  for (const slot of statement.slots) {
     const measures = (columns[slot.column] ??= {});
     measures[slot.measure] = finiteOrNull(row[slot.alias]);
   }
-  return { bucket: row.bucket, rowCount: Number(row.row_count), maxTimestamp: validDateOrNull(row.max_timestamp), columns };
+  const profile: BucketProfile = { bucket: row.bucket, rowCount: Number(row.row_count), maxTimestamp: validDateOrNull(row.max_timestamp), columns };
+  if (statement.quantileSlots.length > 0) profile.quantiles = quantilesOf(row, statement.quantileSlots);
+  if (statement.topSlots.length > 0) profile.topValues = topValuesOf(row, statement.topSlots);
+  return profile;
+}
+
+function quantilesOf(row: ProfileRow, slots: readonly QuantileSlot[]): Record<string, Record<string, number | null>> {
+  const result: Record<string, Record<string, number | null>> = {};
+  for (const slot of slots) {
+    const values = Array.isArray(row[slot.alias]) ? (row[slot.alias] as unknown[]) : [];
+    const byQuantile = (result[slot.column] ??= {});
+    slot.quantiles.forEach((quantile, index) => {
+      byQuantile[String(quantile)] = finiteOrNull(values[index]);
+    });
+  }
+  return result;
+}
+
+function topValuesOf(row: ProfileRow, slots: readonly TopSlot[]): Record<string, TopValue[]> {
+  const result: Record<string, TopValue[]> = {};
+  for (const slot of slots) {
+    const values = (row.top_values ?? []).filter(([tag]) => tag === slot.slot).slice(0, slot.k);
+    result[slot.column] = values.map(([, value, count]) => ({ value, count: Number(count) }));
+  }
+  return result;
 }
 
 function finiteOrNull(value: unknown): number | null {

@@ -75,7 +75,18 @@ export const COLUMN_MEASURES: readonly ColumnMeasure[] = [
 
 export interface ColumnProfileRequest {
   column: string;
-  measures: ColumnMeasure[];
+  /** The measures to take; `fitting` takes every measure the column's type allows. */
+  measures: ColumnMeasure[] | 'fitting';
+  /** Quantiles (0–1) of a numeric column; ignored for other types. */
+  quantiles?: number[];
+  /** Keep this many most frequent non-NULL values (of any type, compared as text). */
+  topK?: number;
+}
+
+/** One of a column's most frequent values in a bucket: the value as text, and its row count. */
+export interface TopValue {
+  value: string;
+  count: number;
 }
 
 export interface BucketQuery {
@@ -99,6 +110,10 @@ export interface BucketProfile {
   maxTimestamp: Date | null;
   /** Per requested column, the requested measures; null when there was nothing to measure. */
   columns: Record<string, Partial<Record<ColumnMeasure, number | null>>>;
+  /** Per column asked for quantiles: quantile as written (`"0.5"`) → value; absent when none were asked. */
+  quantiles?: Record<string, Record<string, number | null>>;
+  /** Per column asked for top-k: its most frequent values, most frequent first; absent when none were asked. */
+  topValues?: Record<string, TopValue[]>;
 }
 
 export interface Warehouse {
@@ -107,7 +122,8 @@ export interface Warehouse {
   /** Relations with columns and statistics, in a constant number of statements whatever their count. */
   listTables(options?: ListTablesOptions): Promise<CatalogTable[]>;
   /**
-   * Row counts and column measures per time bucket over [from, to), in one statement (one scan).
+   * Row counts and column measures per time bucket over [from, to), in one statement (one scan),
+   * quantiles and top-k value counts included.
    * Only buckets holding rows are returned, oldest first; the caller fills the gaps with zeros.
    */
   profileBuckets(query: BucketQuery): Promise<BucketProfile[]>;
