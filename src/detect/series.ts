@@ -33,6 +33,11 @@ export interface BaselineSettings {
   seasonality: SeasonalityChoice;
   /** IANA zone in which hours and weekdays are read for seasonality; UTC by default. */
   timezone?: string;
+  /**
+   * Smallest robust spread (in the metric's unit), so a perfectly flat history does not turn
+   * every wiggle into an infinite score: volume uses 1 row. Default: none beyond 5 % of the centre.
+   */
+  minSpread?: number;
 }
 
 /** What the baseline says about one bucket. */
@@ -45,4 +50,8 @@ export interface Expectation {
   seasonality: Seasonality;
   /** How many past points the baseline rests on. */
   sampleSize: number;
+  /** The robust spread (scaled MAD, floored) the score is measured in. */
+  spread: number;
+  /** Share of the comparable past points that were exactly zero (empty buckets, for volume). */
+  zeroShare: number;
 }
