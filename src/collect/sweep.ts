@@ -12,6 +12,7 @@ import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
 import { selectMonitoredAssets } from './asset-selection.ts';
 import { evaluateAssetChecks, unmeasurableFindings } from './asset-checks.ts';
 import { recordCatalog } from './record-catalog.ts';
+import { recordFindingMetrics, SWEEP_KINDS } from './finding-metrics.ts';
 import { insertFindings, selectLatestStatuses } from '../store/sweep-records.ts';
 
 export interface SweepContext {
@@ -48,7 +49,7 @@ export async function runSweep(context: SweepContext, signal: AbortSignal, optio
   const findings = uniqueByCheck(result.findings);
   const previousStatuses = await selectLatestStatuses(context.state, findings.map((finding) => finding.check));
   await insertFindings(context.state, findings, sweptAt);
-  recordFindingMetrics(context.metrics, findings);
+  recordFindingMetrics(context.metrics, findings, SWEEP_KINDS);
   logFindings(context.logger, findings);
   return { tables: result.tables, findings, previousStatuses };
 }
@@ -100,11 +101,6 @@ function uniqueByCheck(findings: readonly Finding[]): Finding[] {
   const seen = new Map<string, Finding>();
   for (const finding of findings) if (!seen.has(finding.check)) seen.set(finding.check, finding);
   return [...seen.values()];
-}
-
-function recordFindingMetrics(metrics: Metrics, findings: readonly Finding[]): void {
-  metrics.findings.reset();
-  for (const finding of findings) metrics.findings.inc({ kind: finding.kind, status: finding.status });
 }
 
 function logFindings(logger: Logger, findings: readonly Finding[]): void {

@@ -117,13 +117,15 @@ describe('profileBuckets: quantiles and top values', () => {
   });
 
   it('takes every measure that fits the type with `fitting`, and quantiles only of numbers', async () => {
-    const [profile] = (await warehouse.profileBuckets({
+    const profile = (
+      await warehouse.profileBuckets({
       ...query,
       columns: [
         { column: 'amount', measures: 'fitting', quantiles: [0.5] },
         { column: 'status', measures: 'fitting', quantiles: [0.5], topK: 3 },
       ],
-    })) as BucketProfile[];
+      })
+    )[0] as BucketProfile;
     expect(Object.keys(profile.columns.amount ?? {}).sort()).toEqual(['distinct_count', 'max', 'mean', 'min', 'null_fraction', 'stddev', 'zero_fraction']);
     expect(Object.keys(profile.columns.status ?? {}).sort()).toEqual(['avg_length', 'distinct_count', 'null_fraction']);
     expect(Object.keys(profile.quantiles ?? {})).toEqual(['amount']);
