@@ -3,9 +3,9 @@
 // a value is missing on one side (PSI needs smoothing there) and bounded in [0, 1], so thresholds
 // read the same for every column: 0 = same shares, 1 = nothing in common.
 //
-// Top-k lists only say something about the values they hold: a value outside one side's top-k has
-// an unknown share there. Both sides are therefore folded onto the values they share, plus one
-// "other" bucket holding everything else (including any explicit OTHER_VALUE entry).
+// Top-k lists only say something about the values they hold: rows outside the top-k go in an
+// "other" bucket (the OTHER_VALUE entry, e.g. non-null rows − the top-k's sum), and a value
+// outside one side's top-k has an unknown share there (see categoricalShift).
 
 import { median, mad } from './robust-stats.ts';
 import type { Sensitivity } from './series.ts';
@@ -27,23 +27,30 @@ function sumOf(frequencies: Frequencies): number {
   return total;
 }
 
-/** Jensen–Shannon divergence (log2, in [0, 1]) of two value frequency maps (counts or shares). */
+/**
+ * Jensen–Shannon divergence (log2, in [0, 1]) of two value frequency maps (counts or shares).
+ * A value listed on one side only is compared with a share of 0 when the other side's list is
+ * complete (no OTHER_VALUE rows), and folded into its own side's "other" when it is not (its
+ * share there is unknown: assuming 0 would cry wolf whenever a value drops just out of the top-k).
+ */
 export function categoricalShift(current: Frequencies, reference: Frequencies): number {
   const currentTotal = sumOf(current);
   const referenceTotal = sumOf(reference);
   if (currentTotal <= 0 || referenceTotal <= 0) return currentTotal === referenceTotal ? 0 : 1;
+  const currentComplete = !((current[OTHER_VALUE] ?? 0) > 0);
+  const referenceComplete = !((reference[OTHER_VALUE] ?? 0) > 0);
   let divergence = 0;
-  let currentOther = 1;
-  let referenceOther = 1;
-  for (const [value, count] of Object.entries(current)) {
-    if (value === OTHER_VALUE || !(value in reference) || reference[value] === undefined) continue;
-    const p = count / currentTotal;
-    const q = reference[value] / referenceTotal;
-    currentOther -= p;
-    referenceOther -= q;
-    divergence += halfTerms(p, q);
+  let currentOther = (current[OTHER_VALUE] ?? 0) / currentTotal;
+  let referenceOther = (reference[OTHER_VALUE] ?? 0) / referenceTotal;
+  for (const value of new Set([...Object.keys(current), ...Object.keys(reference)])) {
+    if (value === OTHER_VALUE) continue;
+    const p = (current[value] ?? 0) / currentTotal;
+    const q = (reference[value] ?? 0) / referenceTotal;
+    if (!(value in reference) && !referenceComplete) currentOther += p;
+    else if (!(value in current) && !currentComplete) referenceOther += q;
+    else divergence += halfTerms(p, q);
   }
-  return Math.min(1, Math.max(0, divergence + halfTerms(Math.max(currentOther, 0), Math.max(referenceOther, 0))));
+  return Math.min(1, Math.max(0, divergence + halfTerms(currentOther, referenceOther)));
 }
 
 /** ½·p·log2(p/m) + ½·q·log2(q/m) with m the mean of p and q; 0·log 0 = 0. */
@@ -83,7 +90,10 @@ export function judgeShift(current: Frequencies, baseline: readonly Frequencies[
   if (baseline.length < 3) return undefined;
   const usual = baseline.map((bucket, i) => categoricalShift(bucket, averageShares(baseline.filter((_, j) => j !== i))));
   const center = median(usual);
-  const threshold = Math.max(SHIFT_THRESHOLDS[sensitivity], center + SHIFT_SIGMAS[sensitivity] * mad(usual, center));
+  // The spread is floored at a quarter of the usual shift, as baseline.ts floors it at 5 % of a
+  // centre: a column that always moves by the same amount must not fail on exactly that amount.
+  const spread = Math.max(mad(usual, center), 0.25 * center);
+  const threshold = Math.max(SHIFT_THRESHOLDS[sensitivity], center + SHIFT_SIGMAS[sensitivity] * spread);
   const shift = categoricalShift(current, averageShares(baseline));
   const status = shift > threshold ? 'fail' : shift > 0.8 * threshold ? 'warn' : 'ok';
   return { shift, threshold, status };
