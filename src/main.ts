@@ -8,7 +8,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { runProfile } from './collect/profile.ts';
 import { runSweep } from './collect/sweep.ts';
+import { applyRetention } from './store/retention.ts';
 import { announceStatusChanges } from './notify/announce-changes.ts';
 import { ConsoleNotifier } from './notify/console-notifier.ts';
 import type { Environment } from './config/environment.ts';
@@ -51,6 +53,8 @@ const READINESS_TIMEOUT_MS = 3_000;
 /** Share of shutdown_timeout kept for aborted runs to return, capped. */
 const ABORT_GRACE_SHARE = 0.2;
 const MAX_ABORT_GRACE_MS = 5_000;
+/** Retention has no setting of its own: hourly batched deletes keep each run short. */
+const RETENTION_CRON = '45 * * * *';
 
 /**
  * The periodic jobs. This is the extension point for later stages: the profile job, the incident
@@ -67,6 +71,23 @@ export function scheduledJobs(runtime: Runtime): Job[] {
         const result = await runSweep(runtime.sweepContext(), signal);
         await announceStatusChanges(announce, result);
         return result;
+      },
+    },
+    {
+      name: 'profile',
+      cron: runtime.config.schedule.profile,
+      run: async (signal) => {
+        const result = await runProfile(runtime.sweepContext(), signal);
+        await announceStatusChanges(announce, result);
+        return result;
+      },
+    },
+    {
+      name: 'retention',
+      cron: RETENTION_CRON,
+      run: (signal) => {
+        const { observations, findings } = runtime.config.retention;
+        return applyRetention(runtime.state.pool, { observationsMs: observations, findingsMs: findings, now: runtime.now() }, signal);
       },
     },
   ];

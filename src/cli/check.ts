@@ -1,8 +1,9 @@
-// `pipewarden check`: one sweep, printed, exit 1 when any finding fails or could not be measured,
+// `pipewarden check`: one sweep and one profile, printed, exit 1 when any finding fails or could not be measured,
 // so it works as a circuit breaker in CI or before a deploy. `--json` prints the stable contract
 // from docs/architecture.md: { findings: [...], summary: { ok, warn, fail, error } }.
 
 import type { Command } from 'commander';
+import { runProfile } from '../collect/profile.ts';
 import { runSweep } from '../collect/sweep.ts';
 import { summarizeFindings, type Finding, type FindingSummary } from '../types.ts';
 import { openRuntime } from '../runtime.ts';
@@ -31,14 +32,26 @@ async function runCheck(options: CheckOptions, io: CliIo): Promise<number> {
   const logger = cliLogger(config, io);
   const runtime = await openRuntime({ config, logger });
   try {
-    const result = await runSweep(runtime.sweepContext(), new AbortController().signal, options.select ? { select: options.select } : {});
-    const summary = summarizeFindings(result.findings);
-    if (options.json) writeJson(io.stdout, { findings: result.findings, summary });
-    else printHuman(io, result.findings, summary, result.tables);
+    const signal = new AbortController().signal;
+    const selection = options.select ? { select: options.select } : {};
+    const result = await runSweep(runtime.sweepContext(), signal, selection);
+    // Volume and distribution come from table profiles, measured right after the sweep.
+    const profile = await runProfile(runtime.sweepContext(), signal, selection);
+    const findings = firstPerCheck([...profile.findings, ...result.findings]);
+    const summary = summarizeFindings(findings);
+    if (options.json) writeJson(io.stdout, { findings, summary });
+    else printHuman(io, findings, summary, result.tables);
     return summary.fail + summary.error > 0 ? 1 : 0;
   } finally {
     await runtime.close();
   }
+}
+
+/** Both jobs report a monitor they cannot measure; the profile's word on its own kinds wins. */
+function firstPerCheck(findings: readonly Finding[]): Finding[] {
+  const seen = new Map<string, Finding>();
+  for (const finding of findings) if (!seen.has(finding.check)) seen.set(finding.check, finding);
+  return [...seen.values()];
 }
 
 const STATUS_LABEL: Record<Finding['status'], string> = { ok: 'ok   ', warn: 'WARN ', fail: 'FAIL ', error: 'ERROR' };

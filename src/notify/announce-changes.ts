@@ -15,7 +15,7 @@ export interface AnnounceContext {
   metrics: Metrics;
 }
 
-export async function announceStatusChanges(context: AnnounceContext, result: SweepResult): Promise<number> {
+export async function announceStatusChanges(context: AnnounceContext, result: Pick<SweepResult, 'findings' | 'previousStatuses'>): Promise<number> {
   const notifications = notificationsForChanges(result.findings, result.previousStatuses, context.config);
   let sent = 0;
   for (const notification of notifications) {

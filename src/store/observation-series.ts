@@ -1,0 +1,60 @@
+// Reads what the detectors need back out of the state DB: a profile's observations over a range,
+// and which buckets of a check must stay out of baselines (flagged, or marked expected).
+
+import type pg from 'pg';
+
+export interface ObservationRow {
+  metric: string;
+  column_name: string;
+  bucket: Date;
+  value: number;
+}
+
+export interface SeriesQuery {
+  asset: string;
+  from: Date;
+  to: Date;
+  tableMetrics: readonly string[];
+  columns: readonly string[];
+}
+
+const SELECT_PROFILE_OBSERVATIONS = `
+SELECT metric, column_name, bucket, value
+FROM observations
+WHERE asset = $1 AND bucket >= $2 AND bucket < $3
+  AND ((column_name = '' AND metric = ANY($4::text[])) OR (column_name <> '' AND column_name = ANY($5::text[])))
+ORDER BY bucket`;
+
+/** Oldest first. */
+export async function selectProfileObservations(client: pg.ClientBase | pg.Pool, query: SeriesQuery): Promise<ObservationRow[]> {
+  const result = await client.query<ObservationRow>(SELECT_PROFILE_OBSERVATIONS, [query.asset, query.from, query.to, query.tableMetrics, query.columns]);
+  return result.rows;
+}
+
+// A bucket is left out when the latest evaluation of that bucket warned or failed (re-scored
+// after late data and found ok, it is back in), or when any finding about it was marked expected.
+const SELECT_EXCLUDED_BUCKETS = `
+SELECT check_id, bucket FROM (
+  SELECT DISTINCT ON (check_id, bucket) check_id, bucket, status
+  FROM findings
+  WHERE check_id = ANY($1::text[]) AND bucket >= $2
+  ORDER BY check_id, bucket, evaluated_at DESC, id DESC
+) latest
+WHERE status IN ('warn', 'fail')
+UNION
+SELECT f.check_id, f.bucket
+FROM expected_marks m JOIN findings f ON f.id = m.finding_id
+WHERE f.check_id = ANY($1::text[]) AND f.bucket >= $2`;
+
+/** Per check id, the bucket start times (epoch ms) to leave out of its baseline. */
+export async function selectExcludedBuckets(client: pg.ClientBase | pg.Pool, checkIds: readonly string[], from: Date): Promise<Map<string, Set<number>>> {
+  const excluded = new Map<string, Set<number>>();
+  if (checkIds.length === 0) return excluded;
+  const result = await client.query<{ check_id: string; bucket: Date }>(SELECT_EXCLUDED_BUCKETS, [checkIds, from]);
+  for (const row of result.rows) {
+    let buckets = excluded.get(row.check_id);
+    if (buckets === undefined) excluded.set(row.check_id, (buckets = new Set()));
+    buckets.add(row.bucket.getTime());
+  }
+  return excluded;
+}
