@@ -1,46 +1,17 @@
 // The profile job against a real warehouse (a blank database with tables made here) and a real
-// state database. Each test profiles under its own warehouse name (or table), so the asset keys
-// it writes to observations, profile_state and findings are its own.
+// state database. Each test profiles under its own warehouse name, so the asset keys it writes
+// to observations, profile_state and findings are its own.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProfile, type ProfileContext } from '../../src/collect/profile.ts';
-import type { ConfigInput } from '../../src/config/schema.ts';
-import { Metrics } from '../../src/telemetry/metrics.ts';
 import type { Finding } from '../../src/types.ts';
-import { createPostgresWarehouse } from '../../src/warehouse/postgres-warehouse.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
-import { daemonConfig } from '../daemon/daemon-config.ts';
-import { testLogger } from '../helpers/logger.ts';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-
-export const DAY = 86_400_000;
-/** 06:00 on a Thursday: the day's bucket is still filling. */
-export const T0 = new Date('2025-03-20T06:00:00Z');
-export const TODAY = new Date('2025-03-20T00:00:00Z');
-export const day = (offset: number): Date => new Date(TODAY.getTime() + offset * DAY);
+import * as fixtures from './profile-fixtures.ts';
+import { createOrdersTable, DAY, day, iso, profile, rowsOnDay, seedDays, T0, TODAY, type ProfileSetup } from './profile-fixtures.ts';
 
 let state: TestDatabase;
 let warehouseDb: TestDatabase;
 const opened: Warehouse[] = [];
-
-/** A steady feed: 500–660 rows a day with a weekly wiggle; statuses 60/30/10 %; 4 % NULL amounts. */
-export const rowsOnDay = (offset: number): number => 500 + 40 * (((offset + 100) * 3) % 5);
-
-/** Inserts `counts[i]` rows spread over day(firstDay + i) into shop.<table>. */
-export async function seedDays(db: TestDatabase, table: string, firstDay: number, counts: number[]): Promise<void> {
-  await db.pool().query(
-    `INSERT INTO shop.${table} (created_at, status, amount)
-     SELECT $1::timestamptz + (d.k - 1) * interval '1 day' + i * (86400.0 / d.n) * interval '1 second',
-       CASE WHEN i % 10 < 6 THEN 'paid' WHEN i % 10 < 9 THEN 'shipped' ELSE 'refunded' END,
-       CASE WHEN i % 25 = 0 THEN NULL ELSE i % 50 + 1 END
-     FROM unnest($2::int[]) WITH ORDINALITY AS d(n, k) CROSS JOIN LATERAL generate_series(0, d.n - 1) AS i`,
-    [day(firstDay), counts],
-  );
-}
-
-export async function createOrdersTable(db: TestDatabase, table: string): Promise<void> {
-  await db.pool().query(`CREATE TABLE shop.${table} (id serial, created_at timestamptz NOT NULL, status text, amount numeric)`);
-}
 
 beforeAll(async () => {
   [state, warehouseDb] = await Promise.all([createTestDatabase(), createBlankDatabase()]);
@@ -59,31 +30,13 @@ afterAll(async () => {
   await Promise.all([state?.drop(), warehouseDb?.drop()]);
 });
 
-interface Setup {
-  monitors: ConfigInput['monitors'];
-  profiling?: ConfigInput['profiling'];
-  now: () => Date;
+function profileContext(name: string, setup: ProfileSetup) {
+  const harness = fixtures.profileContext(state, warehouseDb.url, name, setup);
+  opened.push(harness.warehouse);
+  return harness;
 }
 
-export function profileContext(stateDb: TestDatabase, url: string, name: string, setup: Setup): { context: ProfileContext; statements: string[] } {
-  const config = daemonConfig(stateDb.url, { [name]: url }, { monitors: setup.monitors, ...(setup.profiling ? { profiling: setup.profiling } : {}) });
-  const statements: string[] = [];
-  const warehouse = createPostgresWarehouse(name, config.warehouses[name]!, testLogger(), { onStatement: (sql) => statements.push(sql) });
-  opened.push(warehouse);
-  const context = { config, warehouses: new Map([[name, warehouse]]), state: stateDb.pool(), logger: testLogger(), metrics: new Metrics({ processMetrics: false }), now: setup.now };
-  return { context, statements };
-}
-
-const profile = (context: ProfileContext) => runProfile(context, new AbortController().signal);
-
-async function observed(asset: string, metric: string, column = ''): Promise<Map<string, number>> {
-  const { rows } = await state
-    .pool()
-    .query<{ bucket: Date; value: number }>('SELECT bucket, value FROM observations WHERE asset = $1 AND metric = $2 AND column_name = $3 ORDER BY bucket', [asset, metric, column]);
-  return new Map(rows.map((row) => [row.bucket.toISOString(), row.value]));
-}
-
-const iso = (offset: number): string => day(offset).toISOString();
+const observed = (asset: string, metric: string, column = '') => fixtures.observed(state, asset, metric, column);
 
 function findingOf(findings: readonly Finding[], check: string): Finding {
   const found = findings.find((finding) => finding.check === check);
@@ -94,7 +47,7 @@ function findingOf(findings: readonly Finding[], check: string): Finding {
 describe('runProfile: what is measured when', () => {
   it('backfills `history` of complete buckets on the first profile and never stores the still-filling one', async () => {
     let now = T0;
-    const { context } = profileContext(state, warehouseDb.url, 'first', {
+    const { context } = profileContext('first', {
       monitors: [{ assets: 'first.shop.orders', volume: { column: 'created_at', bucket: '1d' } }],
       profiling: { history: '14d', late_window: '2d' },
       now: () => now,
@@ -114,7 +67,7 @@ describe('runProfile: what is measured when', () => {
 
   it('measures only new buckets plus the late window next time, picking up late rows there', async () => {
     let now = T0;
-    const { context, statements } = profileContext(state, warehouseDb.url, 'late', {
+    const { context, statements } = profileContext('late', {
       monitors: [{ assets: 'late.shop.orders', volume: { column: 'created_at', bucket: '1d' } }],
       profiling: { history: '10d', late_window: '2d' },
       now: () => now,
@@ -142,7 +95,7 @@ describe('runProfile: what is measured when', () => {
   });
 
   it('counts empty buckets as zeros from the first bucket that held rows', async () => {
-    const { context } = profileContext(state, warehouseDb.url, 'gaps', {
+    const { context } = profileContext('gaps', {
       monitors: [{ assets: 'gaps.shop.gappy', volume: { column: 'created_at', bucket: '1d' } }],
       profiling: { history: '30d' },
       now: () => T0,
@@ -159,7 +112,7 @@ describe('runProfile: what is measured when', () => {
   });
 
   it('reads a table once per profile for volume and distribution together, storing column metrics, quantiles and top values', async () => {
-    const { context, statements } = profileContext(state, warehouseDb.url, 'one', {
+    const { context, statements } = profileContext('one', {
       monitors: [
         {
           assets: 'one.shop.orders',
