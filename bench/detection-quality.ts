@@ -3,7 +3,7 @@
 // path with an advancing `now`, scored against the labels beside a baseline reproducing
 // Elementary's defaults on the same data in the same run.
 //
-//   node bench/detection-quality.ts [--tables 60] [--days 45] [--history-days 21] [--step-hours 1] [--seed 1]
+//   node bench/detection-quality.ts [--tables 30] [--days 38] [--history-days 21] [--step-hours 6] [--seed 1]
 
 import { parseFlags, positiveInteger } from './lib/bench-args.ts';
 import { withBenchPostgres } from './lib/bench-postgres.ts';
@@ -20,10 +20,10 @@ import pg from 'pg';
 
 function readFlags(): { tables: number; days: number; historyDays: number; stepHours: number; seed: number } {
   const flags = parseFlags('detection-quality', {
-    tables: { default: 60, description: 'scenario tables (30 % clean, the rest one incident each)' },
-    days: { default: 45, description: 'simulated days' },
+    tables: { default: 30, description: 'scenario tables (30 % clean, the rest one incident each)' },
+    days: { default: 38, description: 'simulated days' },
     'history-days': { default: 21, description: 'clean days before incidents may start' },
-    'step-hours': { default: 1, description: 'hours between evaluations (a divisor of 24)' },
+    'step-hours': { default: 6, description: 'hours between evaluations (a divisor of 24)' },
     seed: { default: 1, description: 'PRNG seed of the scenario' },
   });
   const options = {

@@ -1,12 +1,12 @@
 // pipewarden's real collect → detect path, driven at a simulated `now`: the metadata sweep
-// (runSweep: catalog snapshot, freshness, schema) exactly as the daemon runs it, against the
-// scenario warehouse and a state database on the benchmark's server. Every `fail` finding on a
-// scenario table becomes an alert; `warn` does not page, so it is not counted.
-//
-// The profile job (volume and distribution from table profiles) is not wired in yet: it had not
-// landed as one callable job when this harness was written. Plug it in at `runJobs` below.
+// (runSweep: catalog snapshot, freshness, schema) and the profile tick (runProfile: volume and
+// distribution from table profiles, history measured on the first run) exactly as the daemon
+// runs them, against the scenario warehouse and a state database on the benchmark's server.
+// Every `fail` finding on a scenario table becomes an alert; `warn` does not page, so it is not
+// counted.
 
 import type pg from 'pg';
+import { runProfile } from '../../src/collect/profile.ts';
 import { runSweep, type SweepContext } from '../../src/collect/sweep.ts';
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
@@ -56,7 +56,8 @@ export function createPipewardenPath(warehouseUrl: string, stateUrl: string, sta
   const signal = new AbortController().signal;
   async function runJobs(): Promise<Finding[]> {
     const sweep = await runSweep(context, signal);
-    return sweep.findings;
+    const profile = await runProfile(context, signal);
+    return [...sweep.findings, ...profile.findings];
   }
   return {
     async evaluate(at) {

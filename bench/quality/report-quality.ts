@@ -21,6 +21,8 @@ export function reportQuality(pipewarden: DetectionScore, baseline: DetectionSco
       ['elementary defaults', baseline.alarms, baseline.falseAlarms, Number.isNaN(baseline.precision) ? null : baseline.precision, baseline.falseAlarmsPer1000TableDays, baseline.tableDays],
     ],
   );
+  const byCheck = (score: DetectionScore) => Object.entries(score.falseAlarmsByCheck).map(([check, n]) => `${check} ${n}`).join(', ') || 'none';
+  console.log(`\nFalse alarms by check — pipewarden: ${byCheck(pipewarden)}; elementary: ${byCheck(baseline)}.`);
   const targets = [
     ['recall ≥ 0.95', pipewarden.overall.recall >= 0.95],
     ['≤ 1 false alarm per 1,000 table-days', pipewarden.falseAlarmsPer1000TableDays <= 1],

@@ -25,6 +25,8 @@ export interface DetectionScore {
   overall: KindScore;
   alarms: number;
   falseAlarms: number;
+  /** False alarms by check kind (the check id's first part), to show where they come from. */
+  falseAlarmsByCheck: Record<string, number>;
   precision: number;
   tableDays: number;
   falseAlarmsPer1000TableDays: number;
@@ -58,7 +60,13 @@ export function scoreDetections(scenario: Scenario, alerts: readonly Alert[], op
   const incidents = scenario.tables.flatMap((t) => (t.incident ? [{ table: t.name, ...t.incident }] : []));
   const inWindow = (alarm: Alert, incident: (typeof incidents)[number]): boolean =>
     alarm.table === incident.table && alarm.at >= incident.start && alarm.at.getTime() <= incident.end.getTime() + grace;
-  const falseAlarms = alarms.filter((alarm) => !incidents.some((incident) => inWindow(alarm, incident))).length;
+  const falseAlarmList = alarms.filter((alarm) => !incidents.some((incident) => inWindow(alarm, incident)));
+  const falseAlarmsByCheck: Record<string, number> = {};
+  for (const alarm of falseAlarmList) {
+    const kind = alarm.check.split(':')[0] ?? alarm.check;
+    falseAlarmsByCheck[kind] = (falseAlarmsByCheck[kind] ?? 0) + 1;
+  }
+  const falseAlarms = falseAlarmList.length;
   const delays = new Map<IncidentKind, number[]>();
   const counts = new Map<IncidentKind, number>();
   for (const incident of incidents) {
@@ -74,6 +82,7 @@ export function scoreDetections(scenario: Scenario, alerts: readonly Alert[], op
     overall,
     alarms: alarms.length,
     falseAlarms,
+    falseAlarmsByCheck,
     precision: alarms.length === 0 ? NaN : (alarms.length - falseAlarms) / alarms.length,
     tableDays,
     falseAlarmsPer1000TableDays: tableDays === 0 ? NaN : (falseAlarms / tableDays) * 1000,

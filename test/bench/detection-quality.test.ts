@@ -95,6 +95,7 @@ describe('scoreDetections', () => {
     expect(score.kinds.map((k) => k.kind)).toEqual(['feed_stop', 'table_dropped']);
     expect(score.alarms).toBe(4);
     expect(score.falseAlarms).toBe(2);
+    expect(score.falseAlarmsByCheck).toEqual({ volume: 2 });
     expect(score.precision).toBe(0.5);
     // a and c for 8 days each, b from day 2 until it was dropped at hour 120 (3 days).
     expect(countTableDays(scenario)).toBe(19);
