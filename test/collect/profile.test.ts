@@ -94,6 +94,23 @@ describe('runProfile: what is measured when', () => {
     expect(statements.filter((sql) => sql.includes('"shop"."orders"'))).toHaveLength(1);
   });
 
+  it('replaces a re-measured bucket: a value gone from it leaves no stale top share behind', async () => {
+    await createOrdersTable(warehouseDb, 'shrinking');
+    await seedDays(warehouseDb, 'shrinking', -3, [30, 30, 30]);
+    const { context } = profileContext('shrink', {
+      monitors: [{ assets: 'shrink.shop.shrinking', distribution: { column: 'created_at', bucket: '1d', columns: ['status'] } }],
+      profiling: { history: '7d', late_window: '2d', top_k: 5 },
+      now: () => T0,
+    });
+    await profile(context);
+    expect((await observed('shrink.shop.shrinking', 'top:refunded', 'status')).get(iso(-1))).toBeCloseTo(0.1, 10);
+    await warehouseDb.pool().query("DELETE FROM shop.shrinking WHERE status = 'refunded' AND created_at >= $1", [day(-1)]);
+    await profile(context);
+    const refunded = await observed('shrink.shop.shrinking', 'top:refunded', 'status');
+    expect([...refunded.keys()]).toEqual([iso(-3), iso(-2)]);
+    expect((await observed('shrink.shop.shrinking', 'top:paid', 'status')).get(iso(-1))).toBeCloseTo(18 / 27, 10);
+  });
+
   it('counts empty buckets as zeros from the first bucket that held rows', async () => {
     const { context } = profileContext('gaps', {
       monitors: [{ assets: 'gaps.shop.gappy', volume: { column: 'created_at', bucket: '1d' } }],
