@@ -50,7 +50,8 @@ export interface Baseline {
 
 interface Group {
   values: number[];
-  stats?: { center: number; mad: number; zeros: number };
+  /** The expectation when no point of the group is left out: computed once, shared (read-only). */
+  expectation?: Expectation;
 }
 
 let scratch = new Float64Array(256);
@@ -87,17 +88,18 @@ export function expectationFromStats(
 }
 
 /** ok / warn / fail of a value against an expectation, honouring the check's direction. */
-export function judge(value: number, expectation: Expectation, direction: BaselineSettings['direction']): Omit<PointScore, 'comparable'> {
+export function judge(value: number, expectation: Expectation, direction: BaselineSettings['direction']): PointScore {
+  const comparable = expectation.sampleSize;
   const deviation = value - expectation.center;
   const score = deviation / expectation.spread;
   const moved = deviation < 0 ? 'drop' : 'spike';
   const counted = deviation !== 0 && (direction === 'both' || direction === moved);
-  if (!counted) return { expectation, score, status: 'ok' };
+  if (!counted) return { expectation, score, status: 'ok', comparable };
   const halfWidth = (expectation.high - expectation.low) / 2;
   const ratio = Math.abs(deviation) / halfWidth;
-  if (ratio > 1) return { expectation, score, status: 'fail', direction: moved };
-  if (ratio > WARN_FRACTION) return { expectation, score, status: 'warn', direction: moved };
-  return { expectation, score, status: 'ok' };
+  if (ratio > 1) return { expectation, score, status: 'fail', direction: moved, comparable };
+  if (ratio > WARN_FRACTION) return { expectation, score, status: 'warn', direction: moved, comparable };
+  return { expectation, score, status: 'ok', comparable };
 }
 
 export function buildBaseline(history: readonly SeriesPoint[], settings: BaselineSettings): Baseline {
@@ -140,8 +142,8 @@ export function buildBaseline(history: readonly SeriesPoint[], settings: Baselin
     if (group === undefined || n < MIN_POINTS_PER_GROUP) return undefined;
     const leaveOut = valueAt.get(ms);
     if (leaveOut !== undefined) return expectationFromStats(groupStats(group.values, leaveOut), seasonality, settings);
-    group.stats ??= groupStats(group.values, undefined);
-    return expectationFromStats({ ...group.stats, n: group.values.length }, seasonality, settings);
+    group.expectation ??= expectationFromStats(groupStats(group.values, undefined), seasonality, settings);
+    return group.expectation;
   };
 
   const comparableCount = (bucket: Date): number => Math.max(0, locate(bucket.getTime()).n);
@@ -152,7 +154,7 @@ export function buildBaseline(history: readonly SeriesPoint[], settings: Baselin
     score: (point) => {
       const expectation = expectationAt(point.bucket.getTime());
       if (expectation === undefined) return { expectation, score: 0, status: 'ok', comparable: comparableCount(point.bucket) };
-      return { ...judge(point.value, expectation, settings.direction), comparable: expectation.sampleSize };
+      return judge(point.value, expectation, settings.direction);
     },
   };
 }

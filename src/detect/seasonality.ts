@@ -2,8 +2,8 @@
 // (its hour of the day, day of the week, or hour of the week, read in the check's time zone);
 // comparable buckets share the key. `auto` picks the grouping that predicts the history best.
 
-import { localHour, localWeekday } from './local-time.ts';
-import { median } from './robust-stats.ts';
+import { localHour, localWeekday, offsetMs } from './local-time.ts';
+import { medianInPlace } from './robust-stats.ts';
 import type { Seasonality, SeriesPoint } from './series.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -33,9 +33,13 @@ export function slotInstant(bucketStartMs: number, bucketMs: number): number {
 export function seasonalKey(bucketStartMs: number, seasonality: Seasonality, timezone?: string, bucketMs = HOUR_MS): number {
   if (seasonality === 'none') return 0;
   const at = slotInstant(bucketStartMs, bucketMs);
-  if (seasonality === 'hour_of_day') return localHour(at, timezone);
-  if (seasonality === 'day_of_week') return localWeekday(at, timezone);
-  return localWeekday(at, timezone) * 24 + localHour(at, timezone);
+  // One offset lookup per key: hour and weekday are arithmetic on the wall-clock milliseconds.
+  const wall = at + offsetMs(at, timezone);
+  const days = Math.floor(wall / DAY_MS);
+  const hour = Math.floor(wall / HOUR_MS) - days * 24;
+  if (seasonality === 'hour_of_day') return hour;
+  const weekday = (((days + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+  return seasonality === 'day_of_week' ? weekday : weekday * 24 + hour;
 }
 
 /** The slot in words for messages: "for a Tuesday 13:00", "for a Tuesday", "for 13:00", or "". */
@@ -73,12 +77,31 @@ function candidatesFor(bucketMs: number): { level1: Seasonality[]; level2: Seaso
  * Deterministic; excluded points are ignored.
  */
 export function chooseSeasonality(history: readonly SeriesPoint[], bucketMs: number, timezone?: string): Seasonality {
-  const points = history.filter((point) => !point.excluded && Number.isFinite(point.value));
-  const keysOf = (seasonality: Seasonality): Int32Array =>
-    Int32Array.from(points, (point) => seasonalKey(point.bucket.getTime(), seasonality, timezone, bucketMs));
+  // Each point's hour and weekday are read once (Intl, even cached, is the expensive part); every
+  // grouping's keys are arithmetic on them. Plain loops: this runs once per check per profile.
+  const values = new Float64Array(history.length);
+  const hours = new Int32Array(history.length);
+  const weekdays = new Int32Array(history.length);
+  let n = 0;
+  for (const point of history) {
+    if (point.excluded || !Number.isFinite(point.value)) continue;
+    const at = slotInstant(point.bucket.getTime(), bucketMs);
+    values[n] = point.value;
+    hours[n] = localHour(at, timezone);
+    weekdays[n++] = localWeekday(at, timezone);
+  }
+  return chooseFromSlots(values.subarray(0, n), hours.subarray(0, n), weekdays.subarray(0, n), bucketMs);
+}
+
+function chooseFromSlots(values: Float64Array, hours: Int32Array, weekdays: Int32Array, bucketMs: number): Seasonality {
+  const keysOf = new Map<Seasonality, Keys>();
+  const keys = (seasonality: Seasonality): Keys => {
+    if (!keysOf.has(seasonality)) keysOf.set(seasonality, groupKeys(seasonality, hours, weekdays));
+    return keysOf.get(seasonality)!;
+  };
   const errorsOf = new Map<Seasonality, Float64Array | undefined>();
   const errors = (seasonality: Seasonality): Float64Array | undefined => {
-    if (!errorsOf.has(seasonality)) errorsOf.set(seasonality, leaveOneOutErrors(points, keysOf(seasonality)));
+    if (!errorsOf.has(seasonality)) errorsOf.set(seasonality, leaveOneOutErrors(values, keys(seasonality)));
     return errorsOf.get(seasonality);
   };
   if (errors('none') === undefined) return 'none';
@@ -86,62 +109,106 @@ export function chooseSeasonality(history: readonly SeriesPoint[], bucketMs: num
   let best: Seasonality = 'none';
   let bestRatio = CLEARLY_BETTER;
   for (const candidate of level1) {
-    const ratio = improvement(errors('none')!, errors(candidate), keysOf(candidate));
+    const ratio = improvement(errors('none')!, errors(candidate), keys(candidate));
     if (ratio !== undefined && ratio <= bestRatio) [best, bestRatio] = [candidate, ratio];
   }
   for (const candidate of level2) {
-    const ratio = improvement(errors(best)!, errors(candidate), keysOf(candidate));
+    const ratio = improvement(errors(best)!, errors(candidate), keys(candidate));
     if (ratio !== undefined && ratio <= CLEARLY_BETTER) best = candidate;
   }
   return best;
 }
 
+/** Each point's slot under one grouping, and how many slots the grouping has. */
+interface Keys {
+  of: Int32Array;
+  count: number;
+}
+
+function groupKeys(seasonality: Seasonality, hours: Int32Array, weekdays: Int32Array): Keys {
+  const n = hours.length;
+  if (seasonality === 'none') return { of: new Int32Array(n), count: 1 };
+  if (seasonality === 'hour_of_day') return { of: hours, count: 24 };
+  if (seasonality === 'day_of_week') return { of: weekdays, count: 7 };
+  const of = new Int32Array(n);
+  for (let i = 0; i < n; i++) of[i] = weekdays[i]! * 24 + hours[i]!;
+  return { of, count: 168 };
+}
+
+/**
+ * `values` rearranged so each slot's values are contiguous (a counting sort by slot), with the
+ * start of every slot: slot k holds arranged[starts[k] .. starts[k + 1]).
+ */
+function arrangeBySlot(values: Float64Array, keys: Keys): { arranged: Float64Array; starts: Int32Array } {
+  const starts = new Int32Array(keys.count + 1);
+  for (const key of keys.of) starts[key + 1]! += 1;
+  for (let k = 0; k < keys.count; k++) starts[k + 1]! += starts[k]!;
+  const cursor = starts.slice(0, keys.count);
+  const arranged = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) arranged[cursor[keys.of[i]!]!++] = values[i]!;
+  return { arranged, starts };
+}
+
 /** Finer error / coarser error, both summarised over the finer grouping's slots. */
-function improvement(coarser: Float64Array, finer: Float64Array | undefined, slots: Int32Array): number | undefined {
+function improvement(coarser: Float64Array, finer: Float64Array | undefined, slots: Keys): number | undefined {
   if (finer === undefined) return undefined;
   const before = slotAveragedError(coarser, slots);
   return before === 0 ? undefined : slotAveragedError(finer, slots) / before;
 }
 
-function slotAveragedError(errors: Float64Array, slots: Int32Array): number {
-  const bySlot = new Map<number, number[]>();
-  for (let i = 0; i < errors.length; i++) {
-    const list = bySlot.get(slots[i]!);
-    if (list === undefined) bySlot.set(slots[i]!, [errors[i]!]);
-    else list.push(errors[i]!);
-  }
+function slotAveragedError(errors: Float64Array, slots: Keys): number {
+  const { arranged, starts } = arrangeBySlot(errors, slots);
   let sum = 0;
-  for (const list of bySlot.values()) sum += median(list);
-  return sum / bySlot.size;
+  let used = 0;
+  for (let k = 0; k < slots.count; k++) {
+    const size = starts[k + 1]! - starts[k]!;
+    if (size === 0) continue;
+    sum += medianInPlace(arranged.subarray(starts[k]!, starts[k + 1]!), size);
+    used++;
+  }
+  return sum / used;
 }
 
-/** Per point: |value − median of the other points sharing its key|; undefined if a slot is thin. */
-function leaveOneOutErrors(points: readonly SeriesPoint[], keys: Int32Array): Float64Array | undefined {
-  const members = new Map<number, number[]>();
-  for (let i = 0; i < points.length; i++) {
-    const list = members.get(keys[i]!);
-    if (list === undefined) members.set(keys[i]!, [i]);
-    else list.push(i);
+/** Per point: |value − median of the other points in its slot|; undefined if a slot is thin. */
+function leaveOneOutErrors(values: Float64Array, keys: Keys): Float64Array | undefined {
+  if (values.length === 0) return undefined;
+  const { arranged, starts } = arrangeBySlot(values, keys);
+  for (let k = 0; k < keys.count; k++) {
+    const size = starts[k + 1]! - starts[k]!;
+    if (size > 0 && size < MIN_POINTS_PER_GROUP) return undefined;
+    // Sorting each slot once makes every leave-one-out median O(log n): find the rank, skip it.
+    if (size > 1) arranged.subarray(starts[k]!, starts[k + 1]!).sort();
   }
-  if (members.size === 0) return undefined;
-  const errors = new Float64Array(points.length);
-  for (const indices of members.values()) {
-    if (indices.length < MIN_POINTS_PER_GROUP) return undefined;
-    // Sorting once makes each leave-one-out median O(1).
-    indices.sort((a, b) => points[a]!.value - points[b]!.value || a - b);
-    const sorted = Float64Array.from(indices, (i) => points[i]!.value);
-    indices.forEach((pointIndex, rank) => {
-      errors[pointIndex] = Math.abs(sorted[rank]! - medianWithout(sorted, rank));
-    });
+  const errors = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const key = keys.of[i]!;
+    const from = starts[key]!;
+    const to = starts[key + 1]!;
+    errors[i] = Math.abs(values[i]! - medianWithout(arranged, rankOf(arranged, from, to, values[i]!), from, to));
   }
   return errors;
 }
 
-/** Median of a sorted array with the element at `rank` left out. */
-export function medianWithout(sorted: Float64Array, rank: number): number {
-  const n = sorted.length - 1;
+/** Index of `value` in sorted[from..to) (any of equal values: leaving out either leaves the same set). */
+function rankOf(sorted: Float64Array, from: number, to: number, value: number): number {
+  let low = from;
+  let high = to - 1;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Median of sorted[from..to) (all of it by default) with the element at index `skip` left out. */
+export function medianWithout(sorted: Float64Array, skip: number, from = 0, to = sorted.length): number {
+  const n = to - from - 1;
   if (n <= 0) return Number.NaN;
-  const at = (k: number): number => sorted[k < rank ? k : k + 1]!;
-  const upper = n >>> 1;
-  return n % 2 === 1 ? at(upper) : (at(upper - 1) + at(upper)) / 2;
+  // Rank k of the remaining elements sits at from + k, or one further once past `skip`.
+  const upper = from + (n >>> 1);
+  const high = sorted[upper < skip ? upper : upper + 1]!;
+  if (n % 2 === 1) return high;
+  const lower = upper - 1;
+  return (sorted[lower < skip ? lower : lower + 1]! + high) / 2;
 }
