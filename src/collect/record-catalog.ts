@@ -2,18 +2,24 @@
 // observations that later detect volume drift without touching table data.
 
 import type pg from 'pg';
-import { upsertTableSnapshots, type TableChangeTimes } from '../store/table-state.ts';
+import { selectKnownColumns, upsertTableSnapshots, type TableChangeTimes } from '../store/table-state.ts';
 import { upsertObservations } from '../store/sweep-records.ts';
 import type { Observation } from '../types.ts';
-import type { CatalogTable } from '../warehouse/warehouse.ts';
+import type { CatalogColumn, CatalogTable } from '../warehouse/warehouse.ts';
 import { assetKey } from './asset-selection.ts';
+
+export interface CatalogRecord {
+  changes: Map<string, TableChangeTimes>;
+  /** Each known table's columns as of the previous sweep, read before this one overwrote them. */
+  previousColumns: Map<string, CatalogColumn[]>;
+}
 
 export async function recordCatalog(
   state: pg.Pool,
   warehouse: string,
   tables: readonly CatalogTable[],
   sweptAt: Date,
-): Promise<Map<string, TableChangeTimes>> {
+): Promise<CatalogRecord> {
   const snapshots = tables.map((table) => ({
     asset: assetKey(warehouse, table),
     warehouse,
@@ -25,9 +31,10 @@ export async function recordCatalog(
     writesTotal: table.writes ? table.writes.inserts + table.writes.updates + table.writes.deletes : null,
     columns: table.columns,
   }));
+  const previousColumns = await selectKnownColumns(state, warehouse);
   const changes = await upsertTableSnapshots(state, snapshots, sweptAt);
   await upsertObservations(state, snapshots.flatMap((snapshot) => metadataObservations(snapshot, sweptAt)), sweptAt);
-  return changes;
+  return { changes, previousColumns };
 }
 
 function metadataObservations(

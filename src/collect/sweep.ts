@@ -9,11 +9,15 @@ import { errorMessage, PipewardenError } from '../errors.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { summarizeFindings, type Finding, type FindingStatus } from '../types.ts';
 import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
-import { selectMonitoredAssets } from './asset-selection.ts';
-import { evaluateAssetChecks, unmeasurableFindings } from './asset-checks.ts';
+import { assetKey, selectMonitoredAssets, type AssetSelection } from './asset-selection.ts';
+import { assetMatcher } from '../config/asset-globs.ts';
+import { freshnessSettings } from '../config/schema.ts';
+import { CADENCE_HISTORY_MS, usesLearnedCadence } from './freshness-check.ts';
+import { selectUpdateTimes } from '../store/update-history.ts';
+import { evaluateAssetChecks, unmeasurableFindings, type AssetCheckContext } from './asset-checks.ts';
 import { recordCatalog } from './record-catalog.ts';
 import { recordFindingMetrics, SWEEP_KINDS } from './finding-metrics.ts';
-import { insertFindings, selectLatestStatuses } from '../store/sweep-records.ts';
+import { insertFindings, selectLatestStatuses, upsertObservations } from '../store/sweep-records.ts';
 
 export interface SweepContext {
   config: Config;
@@ -68,18 +72,42 @@ async function sweepWarehouse(
     if (tables instanceof PipewardenError) {
       return { tables: 0, findings: unmeasurableFindings(context.config.monitors, warehouse.name, tables) };
     }
-    const changes = await recordCatalog(context.state, warehouse.name, tables, sweptAt);
+    const { changes, previousColumns } = await recordCatalog(context.state, warehouse.name, tables, sweptAt);
     const selection = selectMonitoredAssets(warehouse.name, tables, context.config.monitors, options.select);
     context.metrics.tablesMonitored.set({ warehouse: warehouse.name }, new Set(selection.assets.map((a) => a.asset)).size);
     logger.info(
       { tables: tables.length, monitored: selection.assets.length, assets: selection.assets.map((a) => a.asset) },
       `swept ${tables.length} tables in warehouse ${warehouse.name}`,
     );
-    const findings = await evaluateAssetChecks({ warehouse, selection, changes, now: sweptAt, signal, logger }, context.config.monitors);
+    const checkContext: AssetCheckContext = {
+      warehouse,
+      selection,
+      changes,
+      previousColumns,
+      updateTimes: await selectUpdateTimes(context.state, learnedFreshnessAssets(selection), new Date(sweptAt.getTime() - CADENCE_HISTORY_MS)),
+      observations: [],
+      currentAssets: new Set(tables.map((table) => assetKey(warehouse.name, table))),
+      selected: options.select === undefined ? () => true : assetMatcher([options.select]),
+      now: sweptAt,
+      ...(context.config.schedule.timezone ? { timezone: context.config.schedule.timezone } : {}),
+      signal,
+      logger,
+    };
+    const findings = await evaluateAssetChecks(checkContext, context.config.monitors);
+    await upsertObservations(context.state, checkContext.observations, sweptAt);
     return { tables: tables.length, findings };
   } finally {
     stopTimer();
   }
+}
+
+function learnedFreshnessAssets(selection: AssetSelection): string[] {
+  return selection.assets
+    .filter((monitored) => {
+      const settings = freshnessSettings(monitored.monitor);
+      return settings !== undefined && usesLearnedCadence(settings);
+    })
+    .map((monitored) => monitored.asset);
 }
 
 async function listTables(context: SweepContext, warehouse: Warehouse, logger: Logger): Promise<CatalogTable[] | PipewardenError> {

@@ -2,6 +2,7 @@
 // sweep, whatever its table count, and derives last_changed_at from write-counter movement.
 
 import type pg from 'pg';
+import type { CatalogColumn } from '../warehouse/warehouse.ts';
 
 export interface TableSnapshot {
   asset: string;
@@ -68,4 +69,13 @@ export async function upsertTableSnapshots(
     changes.set(row.asset, { firstSeenAt: row.first_seen_at, lastChangedAt: row.last_changed_at });
   }
   return changes;
+}
+
+/** The columns each known table of a warehouse had at the previous sweep (its last known schema). */
+export async function selectKnownColumns(client: pg.ClientBase | pg.Pool, warehouse: string): Promise<Map<string, CatalogColumn[]>> {
+  const result = await client.query<{ asset: string; columns: CatalogColumn[] }>(
+    'SELECT asset, columns FROM table_state WHERE warehouse = $1',
+    [warehouse],
+  );
+  return new Map(result.rows.map((row) => [row.asset, row.columns]));
 }
