@@ -128,8 +128,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   logUnavailableWarehouses(logger, await readiness());
   scheduler.start();
-  // The first sweep runs now rather than at the next tick, so a newcomer sees findings at once.
+  // The first sweep and profile run now rather than at the next tick, so a newcomer sees findings
+  // at once (a table's first profile measures its history, so volume is scored from day one).
   void scheduler.runNow('sweep');
+  void scheduler.runNow('profile');
   logger.info({ url: httpUrl, warehouses: [...runtime.warehouses.keys()], schedule: config.schedule, tracing: tracing.enabled }, `pipewarden started; serving ${httpUrl}`);
   return daemonHandle({ httpUrl, metrics, logger, config, scheduler, http, runtime, tracing });
 }
