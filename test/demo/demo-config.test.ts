@@ -45,7 +45,7 @@ describe('examples/demo/pipewarden.yaml', () => {
     const inventory = config.monitors.find((monitor) => monitor.assets.includes('marketplace.raw.store_inventory'));
     // Sized for demo time: a broken feed must show within minutes.
     expect(inventory?.owner).toBe('inventory-team');
-    expect(inventory?.freshness).toEqual({ column: 'loaded_at', warn_after: 2 * 60_000, error_after: 5 * 60_000 });
+    expect(inventory?.freshness).toMatchObject({ column: 'loaded_at', warn_after: 2 * 60_000, error_after: 5 * 60_000 });
   });
 
   it('passes the real config loader, with the warehouse URL from the environment it is given', async () => {
