@@ -23,6 +23,9 @@ export function reportQuality(pipewarden: DetectionScore, baseline: DetectionSco
   );
   const byCheck = (score: DetectionScore) => Object.entries(score.falseAlarmsByCheck).map(([check, n]) => `${check} ${n}`).join(', ') || 'none';
   console.log(`\nFalse alarms by check — pipewarden: ${byCheck(pipewarden)}; elementary: ${byCheck(baseline)}.`);
+  for (const miss of pipewarden.missed) {
+    console.log(`pipewarden missed: ${miss.kind} on ${miss.table} at ${miss.start.toISOString()} (magnitude ${miss.magnitude.toFixed(2)})`);
+  }
   const targets = [
     ['recall ≥ 0.95', pipewarden.overall.recall >= 0.95],
     ['≤ 1 false alarm per 1,000 table-days', pipewarden.falseAlarmsPer1000TableDays <= 1],

@@ -25,6 +25,8 @@ export interface DetectionScore {
   overall: KindScore;
   alarms: number;
   falseAlarms: number;
+  /** Incidents no alarm detected, to see what was missed (magnitude as in the labels). */
+  missed: Array<{ table: string; kind: IncidentKind; start: Date; magnitude: number }>;
   /** False alarms by check kind (the check id's first part), to show where they come from. */
   falseAlarmsByCheck: Record<string, number>;
   precision: number;
@@ -69,10 +71,12 @@ export function scoreDetections(scenario: Scenario, alerts: readonly Alert[], op
   const falseAlarms = falseAlarmList.length;
   const delays = new Map<IncidentKind, number[]>();
   const counts = new Map<IncidentKind, number>();
+  const missed: DetectionScore['missed'] = [];
   for (const incident of incidents) {
     counts.set(incident.kind, (counts.get(incident.kind) ?? 0) + 1);
     const first = alarms.find((alarm) => inWindow(alarm, incident));
     if (first) delays.set(incident.kind, [...(delays.get(incident.kind) ?? []), (first.at.getTime() - incident.start.getTime()) / 3_600_000]);
+    else missed.push({ table: incident.table, kind: incident.kind, start: incident.start, magnitude: incident.magnitude });
   }
   const kinds = INCIDENT_KINDS.filter((kind) => counts.has(kind)).map((kind) => kindScore(kind, counts.get(kind) ?? 0, delays.get(kind) ?? []));
   const overall = kindScore('overall', incidents.length, [...delays.values()].flat());
@@ -82,6 +86,7 @@ export function scoreDetections(scenario: Scenario, alerts: readonly Alert[], op
     overall,
     alarms: alarms.length,
     falseAlarms,
+    missed,
     falseAlarmsByCheck,
     precision: alarms.length === 0 ? NaN : (alarms.length - falseAlarms) / alarms.length,
     tableDays,

@@ -105,6 +105,7 @@ describe('scoreDetections', () => {
   it('reports no recall and no delay for a detector that never alerts', () => {
     const score = scoreDetections(scenario, [], { stepMs: HOUR_MS });
     expect(score.overall).toMatchObject({ detected: 0, recall: 0, meanDelayHours: null });
+    expect(score.missed.map((miss) => miss.table)).toEqual(['a', 'b']);
     expect(score.precision).toBeNaN();
   });
 });
