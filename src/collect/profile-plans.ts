@@ -46,7 +46,8 @@ export function profilePlans(assets: readonly MonitoredAsset[]): ProfilePlan[] {
   };
   for (const monitored of assets) {
     const { volume, distribution } = monitored.monitor;
-    if (volume && claim(checkId('volume', monitored.asset))) planFor(monitored, volume.column, volume.bucket).volume = volume;
+    // A volume check without a column watches the table's size, from the sweep's catalog estimates (size-volume.ts).
+    if (volume?.column !== undefined && claim(checkId('volume', monitored.asset))) planFor(monitored, volume.column, volume.bucket).volume = volume;
     for (const column of distribution?.columns ?? []) {
       if (distribution && claim(checkId('distribution', monitored.asset, column))) {
         planFor(monitored, distribution.column, distribution.bucket).distribution.push({ column, config: distribution });

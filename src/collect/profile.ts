@@ -17,6 +17,7 @@ import { evaluatePlan } from './profile-evaluation.ts';
 import { measurementsOf } from './profile-measurements.ts';
 import { columnRequests, measuresKey, profilePlans, profileRange, VOLUME_METRICS, type ProfilePlan } from './profile-plans.ts';
 import { readPlanSeries } from './profile-series.ts';
+import { evaluateSizeVolume, sizeVolumeChecks } from './size-volume.ts';
 import type { SweepContext, SweepOptions } from './sweep.ts';
 
 export type ProfileContext = SweepContext;
@@ -65,7 +66,8 @@ async function profileWarehouse(
     const errors = unmeasurableFindings(context.config.monitors, warehouse.name, error);
     return { profiles: 0, findings: errors.filter((finding) => PROFILE_KINDS.includes(finding.kind)) };
   }
-  const plans = profilePlans(selectMonitoredAssets(warehouse.name, tables, context.config.monitors, options.select).assets);
+  const monitored = selectMonitoredAssets(warehouse.name, tables, context.config.monitors, options.select).assets;
+  const plans = profilePlans(monitored);
   const states = await selectProfileStates(context.state, [...new Set(plans.map((plan) => plan.asset))]);
   const findings: Finding[] = [];
   let profiles = 0;
@@ -80,6 +82,7 @@ async function profileWarehouse(
       findings.push(...planErrors(plan, error));
     }
   }
+  if (!signal.aborted) findings.push(...(await evaluateSizeVolume(context, sizeVolumeChecks(monitored), profiledAt)));
   return { profiles, findings };
 }
 

@@ -74,7 +74,10 @@ export const freshnessSchema = z.strictObject({
 });
 
 const volumeSchema = z.strictObject({
-  column: z.string().describe('Timestamp column rows are bucketed by.'),
+  column: z
+    .string()
+    .optional()
+    .describe('Timestamp column rows are bucketed by. Without it, the table\'s total row count (catalog estimate, each sweep) is checked: for tables rebuilt on every run.'),
   bucket: duration.prefault('1d').describe('Bucket size, e.g. "1h" or "1d".'),
   sensitivity,
   direction: z.enum(['drop', 'spike', 'both']).default('both').describe('Which deviations count: fewer rows, more rows, or both.'),

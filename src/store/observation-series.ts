@@ -58,3 +58,24 @@ export async function selectExcludedBuckets(client: pg.ClientBase | pg.Pool, che
   }
   return excluded;
 }
+
+/** One table-level metric (e.g. the sweep's `row_estimate`) of several assets since `from`, oldest first. */
+export async function selectAssetMetric(
+  client: pg.ClientBase | pg.Pool,
+  assets: readonly string[],
+  metric: string,
+  from: Date,
+): Promise<Map<string, Array<{ bucket: Date; value: number }>>> {
+  const series = new Map<string, Array<{ bucket: Date; value: number }>>();
+  if (assets.length === 0) return series;
+  const result = await client.query<{ asset: string; bucket: Date; value: number }>(
+    "SELECT asset, bucket, value FROM observations WHERE asset = ANY($1::text[]) AND metric = $2 AND column_name = '' AND bucket >= $3 ORDER BY bucket",
+    [assets, metric, from],
+  );
+  for (const row of result.rows) {
+    let points = series.get(row.asset);
+    if (points === undefined) series.set(row.asset, (points = []));
+    points.push({ bucket: row.bucket, value: row.value });
+  }
+  return series;
+}
