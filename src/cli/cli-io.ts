@@ -9,6 +9,8 @@ export interface CliIo {
   env: Environment;
   /** Working directory relative paths (config, data folders) resolve against. */
   cwd: string;
+  /** The clock for commands that report relative to now (backtest); tests pass a fixed one. */
+  now?: () => Date;
 }
 
 /**

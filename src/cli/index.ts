@@ -7,13 +7,14 @@ import { errorMessage, PipewardenError } from '../errors.ts';
 import { PIPEWARDEN_VERSION } from '../version.ts';
 import type { CliCommand, CliIo } from './cli-io.ts';
 import { DEFAULT_CONFIG_PATH } from './cli-io.ts';
+import { backtestCommand } from './backtest.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { migrateCommand } from './migrate.ts';
 import { startCommand } from './start.ts';
 import { validateCommand } from './validate.ts';
 
-const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, validateCommand, migrateCommand, demoCommand];
+const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, backtestCommand, validateCommand, migrateCommand, demoCommand];
 
 export function buildProgram(io: CliIo, finish: (exitCode: number) => void): Command {
   const program = new Command('pipewarden')
@@ -37,6 +38,7 @@ export async function runCli(argv: readonly string[], io?: Partial<CliIo>): Prom
     stderr: io?.stderr ?? process.stderr,
     env: io?.env ?? readEnvironment(),
     cwd: io?.cwd ?? process.cwd(),
+    now: io?.now ?? (() => new Date()),
   };
   let exitCode = 0;
   const program = buildProgram(fullIo, (code) => {

@@ -14,7 +14,7 @@ import { checkId, type Finding } from '../types.ts';
 import type { MonitoredAsset } from './asset-selection.ts';
 import type { ProfileContext } from './profile.ts';
 
-interface SizeCheck {
+export interface SizeCheck {
   asset: string;
   volume: VolumeConfig;
 }
@@ -46,13 +46,13 @@ export async function evaluateSizeVolume(context: ProfileContext, checks: readon
 }
 
 /** The last estimate in each bucket; an estimate is a snapshot, so its bucket is complete when taken. */
-function bucketed(points: ReadonlyArray<{ bucket: Date; value: number }>, bucketMs: number, excluded: ReadonlySet<number> | undefined): SeriesPoint[] {
+export function bucketed(points: ReadonlyArray<{ bucket: Date; value: number }>, bucketMs: number, excluded: ReadonlySet<number> | undefined): SeriesPoint[] {
   const byBucket = new Map<number, number>();
   for (const point of points) byBucket.set(Math.floor(point.bucket.getTime() / bucketMs) * bucketMs, point.value);
   return [...byBucket].map(([start, value]) => ({ bucket: new Date(start), value, ...(excluded?.has(start) ? { excluded: true } : {}) }));
 }
 
-function sizeFinding(config: Config, check: SizeCheck, series: SeriesPoint[]): Finding {
+export function sizeFinding(config: Config, check: SizeCheck, series: SeriesPoint[]): Finding {
   const timezone = config.schedule.timezone;
   const last = series.at(-1);
   if (last === undefined) {

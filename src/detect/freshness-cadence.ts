@@ -21,7 +21,7 @@ import type { Sensitivity } from './series.ts';
 export const MIN_GAPS = 5;
 const MIN_COMPARABLE_GAPS = 3;
 const LATENESS_FACTOR: Readonly<Record<Sensitivity, number>> = { low: 3, medium: 2, high: 1.5 };
-const WARN_FRACTION = 0.8;
+export const WARN_FRACTION = 0.8;
 
 export interface LearnedFreshnessInput {
   asset: string;
