@@ -7,7 +7,10 @@
 // - feed (learned freshness): loaded daily at 02:00, but nothing on 03-14 and 03-15 (a 72h gap).
 // - outage (its own config, 10-day history, no seasonality): 1,000 a day, then 500 a day for the
 //   last 6 days: the last one alerts only if the flagged days before it left its baseline (else
-//   5 of its 9 comparable days are 500 and the outage looks normal).
+//   5 of its 9 comparable days are 500 and the outage looks normal). Two copies of it: on one the
+//   daemon once flagged the four normal days before the outage (the replay re-judges those), on
+//   the other people marked those findings expected (they stay out: the outage's late days have
+//   too few comparable days left to be judged).
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../../src/cli/index.ts';
 import { recordProfile } from '../../src/store/profile-observations.ts';
-import { upsertObservations } from '../../src/store/sweep-records.ts';
+import { upsertExpectedMark } from '../../src/store/expected-marks.ts';
+import { insertFindings, upsertObservations } from '../../src/store/sweep-records.ts';
 import type { Observation } from '../../src/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 
@@ -34,6 +38,8 @@ const ORDERS = 'analytics.shop.orders';
 const TOP_ITEMS = 'analytics.shop.top_items';
 const FEED = 'analytics.shop.feed';
 const OUTAGE = 'analytics.shop.outage';
+const FLAGGED = 'analytics.shop.outage_flagged';
+const MARKED = 'analytics.shop.outage_marked';
 const FIRST_DAY = -56;
 const offsets = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -59,11 +65,23 @@ async function seedDailyProfile(asset: string, rows: (offset: number) => number,
   await recordProfile(state.pool(), range, observations, progress, NOW);
 }
 
+/** Volume findings the daemon stored as failing for these days, optionally marked expected by a person. */
+async function seedDaemonFlags(asset: string, days: readonly number[], markExpected: boolean): Promise<void> {
+  const findings = days.map((k) => ({ check: `volume:${asset}`, kind: 'volume' as const, asset, status: 'fail' as const, observed: 1000, bucket: iso(k), message: 'seeded' }));
+  await insertFindings(state.pool(), findings, NOW);
+  if (!markExpected) return;
+  const { rows } = await state.pool().query<{ id: number }>('SELECT id FROM findings WHERE check_id = $1', [`volume:${asset}`]);
+  for (const row of rows) await upsertExpectedMark(state.pool(), row.id, 'test', NOW);
+}
+
 async function seedHistory(): Promise<void> {
-  await seedCatalog(['orders', 'top_items', 'feed', 'outage']);
+  await seedCatalog(['orders', 'top_items', 'feed', 'outage', 'outage_flagged', 'outage_marked']);
   const ordersRows = (k: number) => (k === -8 ? 400 : isSunday(k) ? 300 + 10 * (((k + 100) * 2) % 3) : 1000 + 20 * (((k + 100) * 3) % 5));
   await seedDailyProfile(ORDERS, ordersRows, (k) => (k === -3 ? 0.3 : 0.01));
-  await seedDailyProfile(OUTAGE, (k) => (k >= -6 ? 500 : 1000 + 20 * (((k + 100) * 3) % 5)));
+  const outage = (k: number) => (k >= -6 ? 500 : 1000 + 20 * (((k + 100) * 3) % 5));
+  for (const asset of [OUTAGE, FLAGGED, MARKED]) await seedDailyProfile(asset, outage);
+  await seedDaemonFlags(FLAGGED, offsets(-10, -7), false);
+  await seedDaemonFlags(MARKED, offsets(-10, -7), true);
   const estimates = offsets(FIRST_DAY, 0).map((k) => ({ asset: TOP_ITEMS, metric: 'row_estimate', column: '', bucket: new Date(day(k).getTime() + 3 * HOUR), value: k === -2 ? 50 : 5000 + 40 * (((k + 100) * 3) % 5) }));
   const loads = offsets(-40, 0)
     .filter((k) => k !== -6 && k !== -5)
@@ -94,7 +112,7 @@ beforeAll(async () => {
   });
   await writeConfig('outage.yaml', {
     profiling: { history: '10d' },
-    monitors: [{ assets: [OUTAGE], volume: { column: 'created_at', bucket: '1d', seasonality: 'none' } }],
+    monitors: [{ assets: [OUTAGE, FLAGGED, MARKED], volume: { column: 'created_at', bucket: '1d', seasonality: 'none' } }],
   });
 });
 
@@ -172,8 +190,15 @@ describe('pipewarden backtest', () => {
   });
 
   it('keeps flagged days out of later baselines: every day of a week-long outage alerts', async () => {
-    const report = await backtestJson('--config', 'outage.yaml');
+    const report = await backtestJson('--config', 'outage.yaml', '--select', OUTAGE);
     expect(alertKeys(report)).toEqual(offsets(-6, -1).map((k) => `fail volume:${OUTAGE} ${iso(k)}`).sort());
+  });
+
+  it('re-judges what the daemon flagged inside the window, but keeps expected marks out of baselines', async () => {
+    const flagged = await backtestJson('--config', 'outage.yaml', '--select', FLAGGED);
+    expect(alertKeys(flagged)).toEqual(offsets(-6, -1).map((k) => `fail volume:${FLAGGED} ${iso(k)}`).sort());
+    const marked = await backtestJson('--config', 'outage.yaml', '--select', MARKED);
+    expect(alertKeys(marked)).toEqual(offsets(-6, -4).map((k) => `fail volume:${MARKED} ${iso(k)}`).sort());
   });
 
   it('prints alerts grouped by check and a summary for people', async () => {
