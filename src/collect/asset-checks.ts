@@ -7,7 +7,8 @@ import type { MonitorConfig } from '../config/schema.ts';
 import type { PipewardenError } from '../errors.ts';
 import type { TableChangeTimes } from '../store/table-state.ts';
 import { checkId, type CheckKind, type Finding, type Observation } from '../types.ts';
-import type { CatalogColumn, Warehouse } from '../warehouse/warehouse.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
+import type { CatalogRecord } from './record-catalog.ts';
 import { checkFreshness } from './freshness-check.ts';
 import { checkSchema, droppedTableFindings } from './schema-check.ts';
 import type { AssetSelection } from './asset-selection.ts';
@@ -16,14 +17,12 @@ export interface AssetCheckContext {
   warehouse: Warehouse;
   selection: AssetSelection;
   changes: ReadonlyMap<string, TableChangeTimes>;
-  /** Each known table's columns at the previous sweep. */
-  previousColumns: ReadonlyMap<string, CatalogColumn[]>;
+  /** Schemas compared with the previous sweep's, and the tables that vanished since. */
+  schema: CatalogRecord['schema'];
   /** Past update times of the assets whose freshness is judged by learned cadence. */
   updateTimes: ReadonlyMap<string, Date[]>;
   /** Observations measured while checking (newest timestamps), stored by the caller. */
   observations: Observation[];
-  /** Every asset the warehouse lists now, monitored or not. */
-  currentAssets: ReadonlySet<string>;
   /** Only assets matching the CLI's --select. */
   selected: (asset: string) => boolean;
   now: Date;
@@ -45,9 +44,9 @@ export async function evaluateAssetChecks(context: AssetCheckContext, monitors: 
   for (const monitored of context.selection.assets) {
     if (context.signal.aborted) break;
     if (monitored.monitor.freshness !== undefined && firstTime('freshness', monitored.asset)) findings.push(await checkFreshness(context, monitored));
-    if (monitored.monitor.schema && firstTime('schema', monitored.asset)) findings.push(checkSchema(monitored, context.previousColumns));
+    if (monitored.monitor.schema && firstTime('schema', monitored.asset)) findings.push(checkSchema(monitored, context.schema));
   }
-  findings.push(...droppedTableFindings(monitors, context.previousColumns, context.currentAssets, context.selected));
+  findings.push(...droppedTableFindings(monitors, context.schema.vanished, context.selected));
   for (const index of context.selection.unmatchedMonitors) {
     const monitor = monitors[index] as MonitorConfig;
     const selectedGlobs = { ...monitor, assets: monitor.assets.filter((glob) => context.selected(glob)) };

@@ -2,7 +2,7 @@
 // observations that later detect volume drift without touching table data.
 
 import type pg from 'pg';
-import { selectKnownColumns, upsertTableSnapshots, type TableChangeTimes } from '../store/table-state.ts';
+import { selectVanishedTables, upsertTableSnapshots, type SchemaChanges, type TableChangeTimes } from '../store/table-state.ts';
 import { upsertObservations } from '../store/sweep-records.ts';
 import type { Observation } from '../types.ts';
 import type { CatalogColumn, CatalogTable } from '../warehouse/warehouse.ts';
@@ -10,8 +10,8 @@ import { assetKey } from './asset-selection.ts';
 
 export interface CatalogRecord {
   changes: Map<string, TableChangeTimes>;
-  /** Each known table's columns as of the previous sweep, read before this one overwrote them. */
-  previousColumns: Map<string, CatalogColumn[]>;
+  /** Schemas compared with the previous sweep's, and the tables that vanished since. */
+  schema: SchemaChanges & { vanished: Map<string, CatalogColumn[]> };
 }
 
 export async function recordCatalog(
@@ -31,10 +31,10 @@ export async function recordCatalog(
     writesTotal: table.writes ? table.writes.inserts + table.writes.updates + table.writes.deletes : null,
     columns: table.columns,
   }));
-  const previousColumns = await selectKnownColumns(state, warehouse);
-  const changes = await upsertTableSnapshots(state, snapshots, sweptAt);
+  const { changes, schema } = await upsertTableSnapshots(state, snapshots, sweptAt);
+  const vanished = await selectVanishedTables(state, warehouse, sweptAt);
   await upsertObservations(state, snapshots.flatMap((snapshot) => metadataObservations(snapshot, sweptAt)), sweptAt);
-  return { changes, previousColumns };
+  return { changes, schema: { ...schema, vanished } };
 }
 
 function metadataObservations(

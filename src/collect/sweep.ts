@@ -4,20 +4,19 @@
 
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.ts';
+import { assetMatcher } from '../config/asset-globs.ts';
+import { freshnessSettings, type Config } from '../config/schema.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
+import { insertFindings, selectLatestStatuses, upsertObservations } from '../store/sweep-records.ts';
+import { selectUpdateTimes } from '../store/update-history.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { summarizeFindings, type Finding, type FindingStatus } from '../types.ts';
 import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
-import { assetKey, selectMonitoredAssets, type AssetSelection } from './asset-selection.ts';
-import { assetMatcher } from '../config/asset-globs.ts';
-import { freshnessSettings } from '../config/schema.ts';
-import { CADENCE_HISTORY_MS, usesLearnedCadence } from './freshness-check.ts';
-import { selectUpdateTimes } from '../store/update-history.ts';
 import { evaluateAssetChecks, unmeasurableFindings, type AssetCheckContext } from './asset-checks.ts';
-import { recordCatalog } from './record-catalog.ts';
+import { selectMonitoredAssets, type AssetSelection } from './asset-selection.ts';
 import { recordFindingMetrics, SWEEP_KINDS } from './finding-metrics.ts';
-import { insertFindings, selectLatestStatuses, upsertObservations } from '../store/sweep-records.ts';
+import { CADENCE_HISTORY_MS, usesLearnedCadence } from './freshness-check.ts';
+import { recordCatalog } from './record-catalog.ts';
 
 export interface SweepContext {
   config: Config;
@@ -72,21 +71,19 @@ async function sweepWarehouse(
     if (tables instanceof PipewardenError) {
       return { tables: 0, findings: unmeasurableFindings(context.config.monitors, warehouse.name, tables) };
     }
-    const { changes, previousColumns } = await recordCatalog(context.state, warehouse.name, tables, sweptAt);
+    const { changes, schema } = await recordCatalog(context.state, warehouse.name, tables, sweptAt);
     const selection = selectMonitoredAssets(warehouse.name, tables, context.config.monitors, options.select);
     context.metrics.tablesMonitored.set({ warehouse: warehouse.name }, new Set(selection.assets.map((a) => a.asset)).size);
-    logger.info(
-      { tables: tables.length, monitored: selection.assets.length, assets: selection.assets.map((a) => a.asset) },
-      `swept ${tables.length} tables in warehouse ${warehouse.name}`,
-    );
+    // Counts at info; the asset list (10,000 names on a big warehouse) only at debug.
+    logger.info({ tables: tables.length, monitored: selection.assets.length }, `swept ${tables.length} tables in warehouse ${warehouse.name}`);
+    logger.debug({ assets: selection.assets.map((a) => a.asset) }, 'monitored assets');
     const checkContext: AssetCheckContext = {
       warehouse,
       selection,
       changes,
-      previousColumns,
+      schema,
       updateTimes: await selectUpdateTimes(context.state, learnedFreshnessAssets(selection), new Date(sweptAt.getTime() - CADENCE_HISTORY_MS)),
       observations: [],
-      currentAssets: new Set(tables.map((table) => assetKey(warehouse.name, table))),
       selected: options.select === undefined ? () => true : assetMatcher([options.select]),
       now: sweptAt,
       ...(context.config.schedule.timezone ? { timezone: context.config.schedule.timezone } : {}),

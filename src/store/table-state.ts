@@ -20,6 +20,8 @@ export interface TableStateRow {
   asset: string;
   first_seen_at: Date;
   last_changed_at: Date | null;
+  inserted: boolean;
+  previous_columns: CatalogColumn[] | null;
 }
 
 export interface TableChangeTimes {
@@ -27,32 +29,62 @@ export interface TableChangeTimes {
   lastChangedAt: Date | null;
 }
 
+/** What the upsert learned about each table's schema, compared with the previous sweep. */
+export interface SchemaChanges {
+  /** Tables seen for the first time: their columns are the baseline, nothing to compare. */
+  firstSeen: Set<string>;
+  /** Tables whose columns differ from the previous sweep's, with those previous columns. */
+  changed: Map<string, CatalogColumn[]>;
+}
+
+export interface SnapshotResult {
+  changes: Map<string, TableChangeTimes>;
+  schema: SchemaChanges;
+}
+
+// One statement for a whole warehouse: the previous columns of tables whose schema changed are
+// read in the same snapshot the upsert overwrites them in (data-modifying CTEs all see the
+// table as it was), so a sweep never reads every table's columns back just to compare them.
 // A counter that went down means the statistics were reset, not that the table was written.
 const UPSERT_TABLE_STATE = `
-INSERT INTO table_state AS t (asset, warehouse, schema_name, table_name, kind, row_estimate,
-  size_bytes, writes_total, columns, first_seen_at, last_seen_at, last_changed_at)
-SELECT s.asset, s.warehouse, s.schema_name, s.table_name, s.kind, s.row_estimate, s.size_bytes,
-  s.writes_total, s.columns, $2, $2, NULL
-FROM jsonb_to_recordset($1::jsonb) AS s(asset text, warehouse text, schema_name text,
-  table_name text, kind text, row_estimate float8, size_bytes float8, writes_total float8, columns jsonb)
-ON CONFLICT (asset) DO UPDATE SET
-  kind = excluded.kind,
-  row_estimate = excluded.row_estimate,
-  size_bytes = excluded.size_bytes,
-  writes_total = excluded.writes_total,
-  columns = excluded.columns,
-  last_seen_at = excluded.last_seen_at,
-  last_changed_at = CASE WHEN excluded.writes_total > t.writes_total
-    THEN excluded.last_seen_at ELSE t.last_changed_at END
-RETURNING asset, first_seen_at, last_changed_at`;
+WITH incoming AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS s(asset text, warehouse text, schema_name text,
+    table_name text, kind text, row_estimate float8, size_bytes float8, writes_total float8, columns jsonb)
+), changed_schema AS MATERIALIZED (
+  -- The planner cannot estimate jsonb_to_recordset's rows; left to itself it folds this into the
+  -- final join and rescans every incoming row once per table (10,000² rows). Materialized, with
+  -- one primary-key lookup per incoming row, it runs once and holds only the changed tables.
+  SELECT t.asset, t.columns
+  FROM incoming i
+  CROSS JOIN LATERAL (SELECT asset, columns FROM table_state WHERE asset = i.asset) AS t
+  WHERE t.columns IS DISTINCT FROM i.columns
+), upserted AS (
+  INSERT INTO table_state AS t (asset, warehouse, schema_name, table_name, kind, row_estimate,
+    size_bytes, writes_total, columns, first_seen_at, last_seen_at, last_changed_at)
+  SELECT i.asset, i.warehouse, i.schema_name, i.table_name, i.kind, i.row_estimate, i.size_bytes,
+    i.writes_total, i.columns, $2, $2, NULL
+  FROM incoming i
+  ON CONFLICT (asset) DO UPDATE SET
+    kind = excluded.kind,
+    row_estimate = excluded.row_estimate,
+    size_bytes = excluded.size_bytes,
+    writes_total = excluded.writes_total,
+    columns = excluded.columns,
+    last_seen_at = excluded.last_seen_at,
+    last_changed_at = CASE WHEN excluded.writes_total > t.writes_total
+      THEN excluded.last_seen_at ELSE t.last_changed_at END
+  RETURNING asset, first_seen_at, last_changed_at, (xmax = 0) AS inserted
+)
+SELECT u.asset, u.first_seen_at, u.last_changed_at, u.inserted, c.columns AS previous_columns
+FROM upserted u LEFT JOIN changed_schema c ON c.asset = u.asset`;
 
 export async function upsertTableSnapshots(
   client: pg.ClientBase | pg.Pool,
   snapshots: readonly TableSnapshot[],
   sweptAt: Date,
-): Promise<Map<string, TableChangeTimes>> {
-  const changes = new Map<string, TableChangeTimes>();
-  if (snapshots.length === 0) return changes;
+): Promise<SnapshotResult> {
+  const result: SnapshotResult = { changes: new Map(), schema: { firstSeen: new Set(), changed: new Map() } };
+  if (snapshots.length === 0) return result;
   const records = snapshots.map((snapshot) => ({
     asset: snapshot.asset,
     warehouse: snapshot.warehouse,
@@ -64,18 +96,20 @@ export async function upsertTableSnapshots(
     writes_total: snapshot.writesTotal,
     columns: snapshot.columns,
   }));
-  const result = await client.query<TableStateRow>(UPSERT_TABLE_STATE, [JSON.stringify(records), sweptAt]);
-  for (const row of result.rows) {
-    changes.set(row.asset, { firstSeenAt: row.first_seen_at, lastChangedAt: row.last_changed_at });
+  const rows = await client.query<TableStateRow>(UPSERT_TABLE_STATE, [JSON.stringify(records), sweptAt]);
+  for (const row of rows.rows) {
+    result.changes.set(row.asset, { firstSeenAt: row.first_seen_at, lastChangedAt: row.last_changed_at });
+    if (row.inserted) result.schema.firstSeen.add(row.asset);
+    else if (row.previous_columns !== null) result.schema.changed.set(row.asset, row.previous_columns);
   }
-  return changes;
+  return result;
 }
 
-/** The columns each known table of a warehouse had at the previous sweep (its last known schema). */
-export async function selectKnownColumns(client: pg.ClientBase | pg.Pool, warehouse: string): Promise<Map<string, CatalogColumn[]>> {
+/** Tables of a warehouse known from earlier sweeps that this sweep did not see: gone, with their last columns. */
+export async function selectVanishedTables(client: pg.ClientBase | pg.Pool, warehouse: string, sweptAt: Date): Promise<Map<string, CatalogColumn[]>> {
   const result = await client.query<{ asset: string; columns: CatalogColumn[] }>(
-    'SELECT asset, columns FROM table_state WHERE warehouse = $1',
-    [warehouse],
+    'SELECT asset, columns FROM table_state WHERE warehouse = $1 AND last_seen_at < $2',
+    [warehouse, sweptAt],
   );
   return new Map(result.rows.map((row) => [row.asset, row.columns]));
 }
