@@ -2,8 +2,9 @@
 // (runSweep: catalog snapshot, freshness, schema) and the profile tick (runProfile: volume and
 // distribution from table profiles, history measured on the first run) exactly as the daemon
 // runs them, against the scenario warehouse and a state database on the benchmark's server.
-// Every `fail` finding on a scenario table becomes an alert; `warn` does not page, so it is not
-// counted.
+// What counts as an alarm: a `fail` finding, the status that pages (and that `check` exits 1
+// on). A `warn` is shown to people but pages no one, so it is not counted; the warnings are kept
+// apart so `--explain` can show what pipewarden saw of an incident it did not page for.
 
 import type pg from 'pg';
 import { runProfile } from '../../src/collect/profile.ts';
@@ -21,6 +22,8 @@ const WAREHOUSE = 'bench';
 export interface PipewardenPath {
   /** Runs the jobs as the daemon would at `now`; returns the alerts they raised. */
   evaluate(now: Date): Promise<Alert[]>;
+  /** Every `warn` finding so far, as alerts that did not page. */
+  readonly warnings: Alert[];
   close(): Promise<void>;
 }
 
@@ -59,12 +62,16 @@ export function createPipewardenPath(warehouseUrl: string, stateUrl: string, sta
     const profile = await runProfile(context, signal);
     return [...sweep.findings, ...profile.findings];
   }
+  const warnings: Alert[] = [];
+  const alertOf = (finding: Finding, at: Date): Alert => ({ table: tableOf(finding.asset), check: finding.check, at, finding });
   return {
     async evaluate(at) {
       now = at;
       const findings = await runJobs();
-      return findings.filter((finding) => finding.status === 'fail').map((finding) => ({ table: tableOf(finding.asset), check: finding.check, at }));
+      warnings.push(...findings.filter((finding) => finding.status === 'warn').map((finding) => alertOf(finding, at)));
+      return findings.filter((finding) => finding.status === 'fail').map((finding) => alertOf(finding, at));
     },
+    warnings,
     close: () => warehouse.close(),
   };
 }

@@ -3,12 +3,15 @@
 // would be paged). An alarm starting inside an incident's window (start to end plus a grace
 // period, for checks that report after the fact) detects it; any other alarm is false.
 
+import type { Finding } from '../../src/types.ts';
 import { DAY_MS, INCIDENT_KINDS, scenarioEnd, type IncidentKind, type Scenario } from './scenario.ts';
 
 export interface Alert {
   table: string;
   check: string;
   at: Date;
+  /** The finding behind the alert, for `--explain` (pipewarden's alerts carry it). */
+  finding?: Finding;
 }
 
 export interface KindScore {
@@ -29,6 +32,8 @@ export interface DetectionScore {
   missed: Array<{ table: string; kind: IncidentKind; start: Date; magnitude: number }>;
   /** False alarms by check kind (the check id's first part), to show where they come from. */
   falseAlarmsByCheck: Record<string, number>;
+  /** Each false alarm (its first alert), oldest first, for `--explain`. */
+  falseAlarmList: Alert[];
   precision: number;
   tableDays: number;
   falseAlarmsPer1000TableDays: number;
@@ -88,6 +93,7 @@ export function scoreDetections(scenario: Scenario, alerts: readonly Alert[], op
     falseAlarms,
     missed,
     falseAlarmsByCheck,
+    falseAlarmList,
     precision: alarms.length === 0 ? NaN : (alarms.length - falseAlarms) / alarms.length,
     tableDays,
     falseAlarmsPer1000TableDays: tableDays === 0 ? NaN : (falseAlarms / tableDays) * 1000,
