@@ -104,7 +104,8 @@ async function replaySizeChecks(state: pg.Pool, config: Config, checks: readonly
   ]);
   return checks.map((check) => {
     const id = checkId('volume', check.asset);
-    const series = keepLiveFlagsBefore(bucketed(estimates.get(check.asset) ?? [], check.volume.bucket, live.get(id)), from.getTime(), expected.get(id));
+    const range = { fromMs: since.getTime(), untilMs: to.getTime() };
+    const series = keepLiveFlagsBefore(bucketed(estimates.get(check.asset) ?? [], check.volume.bucket, live.get(id), range), from.getTime(), expected.get(id));
     return replaySizeVolume(config, check, series, { fromMs: from.getTime(), toMs: Math.floor(to.getTime() / check.volume.bucket) * check.volume.bucket, historyMs });
   });
 }

@@ -22,7 +22,9 @@ export async function checkFreshness(context: AssetCheckContext, monitored: Moni
   try {
     const last = await measureLastUpdate(context, monitored, settings.column);
     if (last.source === 'column' && last.at !== null) {
-      context.observations.push({ asset: monitored.asset, metric: 'max_timestamp', column: last.column, bucket: context.now, value: last.at.getTime() });
+      // Keyed by the timestamp itself: seeing the same newest value again overwrites one row
+      // instead of adding one per sweep; each distinct value is an update time.
+      context.observations.push({ asset: monitored.asset, metric: 'max_timestamp', column: last.column, bucket: last.at, value: last.at.getTime() });
     }
     return judge(context, monitored.asset, last, settings);
   } catch (error) {

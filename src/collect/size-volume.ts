@@ -40,16 +40,40 @@ export async function evaluateSizeVolume(context: ProfileContext, checks: readon
     selectExcludedBuckets(context.state, assets.map((asset) => checkId('volume', asset)), from),
   ]);
   return checks.map((check) => {
-    const series = bucketed(estimates.get(check.asset) ?? [], check.volume.bucket, excluded.get(checkId('volume', check.asset)));
+    const range = { fromMs: from.getTime(), untilMs: now.getTime() };
+    const series = bucketed(estimates.get(check.asset) ?? [], check.volume.bucket, excluded.get(checkId('volume', check.asset)), range);
     return sizeFinding(context.config, check, series);
   });
 }
 
-/** The last estimate in each bucket; an estimate is a snapshot, so its bucket is complete when taken. */
-export function bucketed(points: ReadonlyArray<{ bucket: Date; value: number }>, bucketMs: number, excluded: ReadonlySet<number> | undefined): SeriesPoint[] {
-  const byBucket = new Map<number, number>();
-  for (const point of points) byBucket.set(Math.floor(point.bucket.getTime() / bucketMs) * bucketMs, point.value);
-  return [...byBucket].map(([start, value]) => ({ bucket: new Date(start), value, ...(excluded?.has(start) ? { excluded: true } : {}) }));
+export interface BucketRange {
+  fromMs: number;
+  /** The newest bucket to fill, e.g. the one holding `now`. */
+  untilMs: number;
+}
+
+/**
+ * The estimate in force at the end of each bucket over the range. Estimates are stored when they
+ * change, so a bucket without one carries the previous value forward; an estimate is a snapshot,
+ * so its bucket is complete when taken.
+ */
+export function bucketed(
+  points: ReadonlyArray<{ bucket: Date; value: number }>,
+  bucketMs: number,
+  excluded: ReadonlySet<number> | undefined,
+  range: BucketRange,
+): SeriesPoint[] {
+  const align = (ms: number): number => Math.floor(ms / bucketMs) * bucketMs;
+  const latest = new Map<number, number>();
+  for (const point of points) latest.set(align(point.bucket.getTime()), point.value);
+  const series: SeriesPoint[] = [];
+  let value: number | undefined;
+  for (const [start, pointValue] of latest) if (start < align(range.fromMs)) value = pointValue;
+  for (let start = align(range.fromMs); start <= align(range.untilMs); start += bucketMs) {
+    value = latest.get(start) ?? value;
+    if (value !== undefined) series.push({ bucket: new Date(start), value, ...(excluded?.has(start) ? { excluded: true } : {}) });
+  }
+  return series;
 }
 
 export function sizeFinding(config: Config, check: SizeCheck, series: SeriesPoint[]): Finding {

@@ -51,7 +51,9 @@ export async function runSweep(context: SweepContext, signal: AbortSignal, optio
   }
   const findings = uniqueByCheck(result.findings);
   const previousStatuses = await selectLatestStatuses(context.state, findings.map((finding) => finding.check));
-  await insertFindings(context.state, findings, sweptAt);
+  // A sweep's checks have no buckets: only a change of status is worth a row (the latest row is
+  // the current status). Storing every evaluation would add two rows per table per sweep.
+  await insertFindings(context.state, findings.filter((finding) => previousStatuses.get(finding.check) !== finding.status), sweptAt);
   recordFindingMetrics(context.metrics, findings, SWEEP_KINDS);
   logFindings(context.logger, findings);
   return { tables: result.tables, findings, previousStatuses };

@@ -59,7 +59,20 @@ export async function selectExcludedBuckets(client: pg.ClientBase | pg.Pool, che
   return excluded;
 }
 
-/** One table-level metric (e.g. the sweep's `row_estimate`) of several assets since `from`, oldest first. */
+// Metadata observations are stored only when they change, so the value in force at `from` is the
+// last one before it: it is read too.
+const SELECT_ASSET_METRIC = `
+SELECT asset, bucket, value FROM (
+  SELECT DISTINCT ON (asset) asset, bucket, value FROM observations
+  WHERE asset = ANY($1::text[]) AND metric = $2 AND column_name = '' AND bucket < $3
+  ORDER BY asset, bucket DESC
+) AS carried_in
+UNION ALL
+SELECT asset, bucket, value FROM observations
+WHERE asset = ANY($1::text[]) AND metric = $2 AND column_name = '' AND bucket >= $3
+ORDER BY bucket`;
+
+/** One table-level metric (e.g. the sweep's `row_estimate`) of several assets from the value in force at `from`, oldest first. */
 export async function selectAssetMetric(
   client: pg.ClientBase | pg.Pool,
   assets: readonly string[],
@@ -68,10 +81,7 @@ export async function selectAssetMetric(
 ): Promise<Map<string, Array<{ bucket: Date; value: number }>>> {
   const series = new Map<string, Array<{ bucket: Date; value: number }>>();
   if (assets.length === 0) return series;
-  const result = await client.query<{ asset: string; bucket: Date; value: number }>(
-    "SELECT asset, bucket, value FROM observations WHERE asset = ANY($1::text[]) AND metric = $2 AND column_name = '' AND bucket >= $3 ORDER BY bucket",
-    [assets, metric, from],
-  );
+  const result = await client.query<{ asset: string; bucket: Date; value: number }>(SELECT_ASSET_METRIC, [assets, metric, from]);
   for (const row of result.rows) {
     let points = series.get(row.asset);
     if (points === undefined) series.set(row.asset, (points = []));

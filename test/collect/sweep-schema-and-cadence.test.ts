@@ -118,3 +118,30 @@ describe('learned freshness through the sweep', () => {
     expect(finding?.message).toMatch(/learning/i);
   });
 });
+
+describe('what a quiet sweep writes', () => {
+  it('adds no observations and no findings when nothing changed since the previous sweep', async () => {
+    const monitors: ConfigInput['monitors'] = [{ assets: 'quiet.shop.refunds_log', freshness: true, schema: true }];
+    await writer.query('create table shop.refunds_log (id int)');
+    await writer.query('insert into shop.refunds_log values (1)');
+    await writer.query('analyze shop.refunds_log');
+    await writer.query('select pg_stat_force_next_flush()');
+    const asset = 'quiet.shop.refunds_log';
+    const countObservations = async () => Number((await state.pool().query('select count(*) from observations where asset = $1', [asset])).rows[0].count);
+    const countFindings = async () => Number((await state.pool().query('select count(*) from findings where asset = $1', [asset])).rows[0].count);
+    await sweepAt('quiet', hoursAfter(0), monitors);
+    const [observations, findings] = [await countObservations(), await countFindings()];
+    expect(observations).toBeGreaterThan(0);
+    expect(findings).toBeGreaterThan(0);
+    await sweepAt('quiet', hoursAfter(1), monitors);
+    await sweepAt('quiet', hoursAfter(2), monitors);
+    expect(await countObservations()).toBe(observations);
+    expect(await countFindings()).toBe(findings);
+
+    await writer.query('insert into shop.refunds_log values (2)');
+    await writer.query('select pg_stat_force_next_flush()');
+    await sweepAt('quiet', hoursAfter(3), monitors);
+    // The write moved the counter: one writes_total point (size and estimate may move too).
+    expect(await countObservations()).toBeGreaterThan(observations);
+  });
+});
