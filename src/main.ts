@@ -63,25 +63,19 @@ const RETENTION_CRON = '45 * * * *';
 export function scheduledJobs(runtime: Runtime): Job[] {
   // Slack and PagerDuty notifiers join the console one when their issues land.
   const announce = { config: runtime.config, notifier: new ConsoleNotifier(runtime.logger), logger: runtime.logger, metrics: runtime.metrics };
+  // Sweep and profile both judge checks; whatever changed status is announced right after.
+  const judging = (name: string, cron: string, evaluate: (signal: AbortSignal) => Promise<Parameters<typeof announceStatusChanges>[1]>): Job => ({
+    name,
+    cron,
+    run: async (signal) => {
+      const result = await evaluate(signal);
+      await announceStatusChanges(announce, result);
+      return result;
+    },
+  });
   return [
-    {
-      name: 'sweep',
-      cron: runtime.config.schedule.sweep,
-      run: async (signal) => {
-        const result = await runSweep(runtime.sweepContext(), signal);
-        await announceStatusChanges(announce, result);
-        return result;
-      },
-    },
-    {
-      name: 'profile',
-      cron: runtime.config.schedule.profile,
-      run: async (signal) => {
-        const result = await runProfile(runtime.sweepContext(), signal);
-        await announceStatusChanges(announce, result);
-        return result;
-      },
-    },
+    judging('sweep', runtime.config.schedule.sweep, (signal) => runSweep(runtime.sweepContext(), signal)),
+    judging('profile', runtime.config.schedule.profile, (signal) => runProfile(runtime.sweepContext(), signal)),
     {
       name: 'retention',
       cron: RETENTION_CRON,
