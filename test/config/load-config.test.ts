@@ -126,10 +126,10 @@ describe('schema problems', () => {
   });
 
   it('points at the parent mapping for a missing required key', () => {
-    const text = 'warehouses:\n  analytics:\n    type: postgres\nmonitors:\n  - assets: analytics.x\n    volume:\n      bucket: 1h\n';
+    const text = 'warehouses:\n  analytics:\n    type: postgres\nmonitors:\n  - assets: analytics.x\n    distribution:\n      columns: [status]\n';
     expect(lines(check(text).problems)).toEqual([
       'pipewarden.yaml:2:3: warehouses.analytics.url: missing required key "url" (a string); add it',
-      'pipewarden.yaml:6:5: monitors[0].volume.column: missing required key "column" (a string); add it',
+      'pipewarden.yaml:6:5: monitors[0].distribution.column: missing required key "column" (a string); add it',
     ]);
   });
 

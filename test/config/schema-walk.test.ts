@@ -15,7 +15,7 @@ describe('knownKeysAt', () => {
   });
 
   it('goes into the object branch of a union', () => {
-    expect(knownKeysAt(configSchema, ['monitors', 0, 'freshness'])).toEqual(['column', 'warn_after', 'error_after']);
+    expect(knownKeysAt(configSchema, ['monitors', 0, 'freshness'])).toEqual(['column', 'warn_after', 'error_after', 'sensitivity']);
   });
 
   it('is empty where there is no object', () => {
