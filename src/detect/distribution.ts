@@ -1,6 +1,14 @@
-// Distribution: every profiled metric of a column (null fraction, mean, distinct count…) scored
-// against the same seasonal, robust baseline as volume, plus the categorical shift of its top-k
-// values. One finding per column (check id `distribution:asset:column`) reporting the worst.
+// Distribution: the profiled measures of a column that describe its *shape* (null and zero
+// fractions, mean, quantiles, average length) scored against the same seasonal, robust baseline as
+// volume, plus the categorical shift of its top-k values. One finding per column (check id
+// `distribution:asset:column`) reporting the worst.
+//
+// Measured but not judged (still stored, for people and backtests): distinct count, min, max and
+// standard deviation. A distinct count of a high-cardinality column grows with the bucket's rows,
+// so it is a second, noisier volume check (it caused every distribution false alarm in the
+// detection-quality benchmark); min and max are single extreme rows; the standard deviation of a
+// bucket swings with a handful of outliers. A low-cardinality column's distinct values are
+// judged through the top-k shift instead.
 
 import type { DistributionConfig } from '../config/schema.ts';
 import { checkId, type Finding, type FindingStatus } from '../types.ts';
@@ -69,6 +77,13 @@ export function describeMetric(metric: string): string {
 
 const isShare = (metric: string): boolean => metric.endsWith('_fraction');
 
+const JUDGED_MEASURES = new Set(['null_fraction', 'zero_fraction', 'mean', 'avg_length']);
+
+/** Whether a measure is scored by the distribution check: a robust shape measure or a quantile. */
+export function isJudgedMeasure(metric: string): boolean {
+  return JUDGED_MEASURES.has(metric) || /^(?:p|quantile_)(0?\.\d+|\d+)$/.test(metric);
+}
+
 /** One metric of one column, as a finding (its message names the metric). */
 export function evaluateDistributionMetric(input: DistributionMetricInput): Finding {
   const { asset, column, metric, settings } = input;
@@ -111,10 +126,11 @@ function severity(finding: Finding): number {
   return RANK[finding.status] * 1e6 + Math.min(Math.abs(observed - (expected.low + half)) / half, 1e5);
 }
 
-/** Every metric of a column plus its top-k shift, reported as one finding: the worst of them. */
+/** Every judged measure of a column plus its top-k shift, reported as one finding: the worst of them. */
 export function evaluateDistribution(input: DistributionInput): Finding {
   const { asset, column, settings, now } = input;
-  const findings = Object.entries(input.metrics).map(([metric, series]) =>
+  const judged = Object.entries(input.metrics).filter(([metric]) => isJudgedMeasure(metric));
+  const findings = judged.map(([metric, series]) =>
     evaluateDistributionMetric({ asset, column, metric, series, settings, now }),
   );
   const verdict = input.topK && judgeShift(input.topK.current, input.topK.baseline, settings.sensitivity);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { averageShares, categoricalShift, judgeShift, OTHER_VALUE } from '../../src/detect/categorical-shift.ts';
-import { baselineSettingsFromDistribution, describeMetric, evaluateDistribution, evaluateDistributionMetric } from '../../src/detect/distribution.ts';
+import { baselineSettingsFromDistribution, describeMetric, evaluateDistribution, evaluateDistributionMetric, isJudgedMeasure } from '../../src/detect/distribution.ts';
 import type { SeriesPoint } from '../../src/detect/series.ts';
 import { DAY, SUNDAY, makeSeries, seededRandom } from './series-fixtures.ts';
 
@@ -130,6 +130,30 @@ describe('evaluateDistribution: one finding per column, the worst measure', () =
   it('sums up when all is well', () => {
     const finding = evaluateDistribution({ asset: ASSET, column: 'price', metrics: normal, settings, now: NOW });
     expect(finding.status).toBe('ok');
-    expect(finding.message).toBe(`${ASSET}: price: 3 measures as expected`);
+    // distinct_count is measured but not judged (see isJudgedMeasure): two measures are.
+    expect(finding.message).toBe(`${ASSET}: price: 2 measures as expected`);
+  });
+});
+
+describe('distribution: only shape measures are judged', () => {
+  it.each([
+    ['null_fraction', true],
+    ['zero_fraction', true],
+    ['mean', true],
+    ['avg_length', true],
+    ['quantile_0.5', true],
+    ['p95', true],
+    ['distinct_count', false],
+    ['min', false],
+    ['max', false],
+    ['stddev', false],
+  ])('%s → %s', (metric, judged) => expect(isJudgedMeasure(metric)).toBe(judged));
+
+  const daily = (values: number[]): SeriesPoint[] => values.map((value, i) => ({ bucket: new Date(SUNDAY + i * DAY), value }));
+
+  it('a distinct count that halves with the day’s rows does not alert: volume watches rows', () => {
+    const distinct = daily([...Array.from({ length: 28 }, (_, i) => 1500 + (i % 5) * 40), 700]);
+    const finding = evaluateDistribution({ asset: 'a.s.t', column: 'amount', metrics: { distinct_count: distinct, mean: daily(Array.from({ length: 29 }, (_, i) => 52 + (i % 3))) }, settings, now: NOW });
+    expect(finding.status).toBe('ok');
   });
 });
