@@ -49,6 +49,7 @@ export function baselineSettingsFromDistribution(config: DistributionConfig, tim
     minAbsoluteChange: config.min_absolute_change,
     minRelativeChange: 0.1,
     seasonality: 'auto',
+    noise: 'additive',
     // A flat metric (null fraction always 0) still gets a finite score.
     minSpread: config.min_absolute_change / BAND_SIGMAS[config.sensitivity],
     ...(timezone === undefined ? {} : { timezone }),
@@ -92,7 +93,7 @@ export function evaluateDistributionMetric(input: DistributionMetricInput): Find
   const label = `${describeMetric(metric)} of ${column}`;
   if (point === undefined) return { ...base, status: 'ok', observed: null, message: `${asset}: ${label}: no complete bucket measured yet` };
   const history = input.series.filter((p) => p.bucket.getTime() + settings.bucketMs <= input.now.getTime());
-  const result = buildBaseline(history, settings).score(point);
+  const result = buildBaseline(history, isShare(metric) ? { ...settings, share: true } : settings).score(point);
   return { ...base, ...metricFinding(asset, label, metric, point, result) };
 }
 

@@ -73,7 +73,8 @@ function candidatesFor(bucketMs: number): { level1: Seasonality[]; level2: Seaso
  * thing the baseline does — summarised per slot of the finer grouping being compared (median
  * error within a slot, averaged over slots), so a slot that is different on its own (quiet
  * Sundays: one day in seven) counts as much as the others instead of being outvoted. A finer
- * grouping wins only when clearly better, and needs ≥ 3 points in every slot it has seen.
+ * grouping wins only when clearly better, compared over the slots where both have ≥ 3 points
+ * (at least half the finer grouping's slots).
  * Deterministic; excluded points are ignored.
  */
 export function chooseSeasonality(history: readonly SeriesPoint[], bucketMs: number, timezone?: string): Seasonality {
@@ -149,42 +150,53 @@ function arrangeBySlot(values: Float64Array, keys: Keys): { arranged: Float64Arr
   return { arranged, starts };
 }
 
-/** Finer error / coarser error, both summarised over the finer grouping's slots. */
+/**
+ * Finer error / coarser error, both summarised over the finer grouping's slots that have enough
+ * points under both groupings (a slot thinned by excluded points is left out of the comparison
+ * rather than vetoing the grouping); undefined when fewer than half the slots seen can be compared.
+ */
 function improvement(coarser: Float64Array, finer: Float64Array | undefined, slots: Keys): number | undefined {
   if (finer === undefined) return undefined;
-  const before = slotAveragedError(coarser, slots);
-  return before === 0 ? undefined : slotAveragedError(finer, slots) / before;
-}
-
-function slotAveragedError(errors: Float64Array, slots: Keys): number {
-  const { arranged, starts } = arrangeBySlot(errors, slots);
-  let sum = 0;
+  const coarse = arrangeBySlot(coarser, slots);
+  const fine = arrangeBySlot(finer, slots);
+  let before = 0;
+  let after = 0;
   let used = 0;
+  let seen = 0;
   for (let k = 0; k < slots.count; k++) {
-    const size = starts[k + 1]! - starts[k]!;
-    if (size === 0) continue;
-    sum += medianInPlace(arranged.subarray(starts[k]!, starts[k + 1]!), size);
+    const from = fine.starts[k]!;
+    const to = fine.starts[k + 1]!;
+    if (to === from) continue;
+    seen++;
+    const a = coarse.arranged.subarray(from, to);
+    const b = fine.arranged.subarray(from, to);
+    if (!a.every(Number.isFinite) || !b.every(Number.isFinite)) continue;
+    before += medianInPlace(a, to - from);
+    after += medianInPlace(b, to - from);
     used++;
   }
-  return sum / used;
+  if (used === 0 || used * 2 < seen || before === 0) return undefined;
+  return after / before;
 }
 
-/** Per point: |value − median of the other points in its slot|; undefined if a slot is thin. */
+/** Per point: |value − median of the other points in its slot|, NaN in a thin slot; undefined if every slot is thin. */
 function leaveOneOutErrors(values: Float64Array, keys: Keys): Float64Array | undefined {
   if (values.length === 0) return undefined;
   const { arranged, starts } = arrangeBySlot(values, keys);
+  let usable = false;
   for (let k = 0; k < keys.count; k++) {
     const size = starts[k + 1]! - starts[k]!;
-    if (size > 0 && size < MIN_POINTS_PER_GROUP) return undefined;
+    if (size >= MIN_POINTS_PER_GROUP) usable = true;
     // Sorting each slot once makes every leave-one-out median O(log n): find the rank, skip it.
     if (size > 1) arranged.subarray(starts[k]!, starts[k + 1]!).sort();
   }
+  if (!usable) return undefined;
   const errors = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const key = keys.of[i]!;
     const from = starts[key]!;
     const to = starts[key + 1]!;
-    errors[i] = Math.abs(values[i]! - medianWithout(arranged, rankOf(arranged, from, to, values[i]!), from, to));
+    errors[i] = to - from < MIN_POINTS_PER_GROUP ? Number.NaN : Math.abs(values[i]! - medianWithout(arranged, rankOf(arranged, from, to, values[i]!), from, to));
   }
   return errors;
 }

@@ -38,6 +38,14 @@ export interface BaselineSettings {
    * every wiggle into an infinite score: volume uses 1 row. Default: none beyond 5 % of the centre.
    */
   minSpread?: number;
+  /**
+   * The spread is at least the series' own noise, fitted on every slot of the history
+   * (baseline.ts): `counts` for rows per bucket (grows with the level, skewed band), `additive`
+   * for measures. Default: the slot's points alone.
+   */
+  noise?: 'counts' | 'additive';
+  /** The metric is a share of rows (null fraction…): its band is skewed like a binomial count. */
+  share?: boolean;
 }
 
 /** What the baseline says about one bucket. */

@@ -1,14 +1,20 @@
-// Volume: rows per bucket against the seasonal, robust baseline (baseline.ts). One extra rule on
-// top of the band: an empty bucket where the comparable past was (almost) never empty and held at
-// least one row at its median fails, whatever the direction and minimum-change settings say —
-// a feed that stopped is the one thing a volume check must never miss, however small the table.
+// Volume: rows per bucket against the seasonal, robust baseline (baseline.ts), with count noise.
+// Two extra rules on top of the band:
+// - An empty bucket where the comparable past was (almost) never empty and held at least one row
+//   at its median fails, whatever the direction and minimum-change settings say — a feed that
+//   stopped is the one thing a volume check must never miss, however small the table.
+// - Buckets shorter than a day are also judged as a day: the rows of the last 24 hours of
+//   buckets against the same 24-hour windows of the past (the same baseline machinery on the
+//   series of trailing sums). An hour is too noisy to see a drop to 60 % of normal, and a table
+//   loaded in one daily batch shows its batch in one hour a day, which an hourly profile tick
+//   may not be the one to score; a day of rows sees both. The worse of the two is reported.
 
 import type { VolumeConfig } from '../config/schema.ts';
 import { checkId, type Finding } from '../types.ts';
 import { buildBaseline, type PointScore } from './baseline.ts';
-import { describeBucket } from './describe-bucket.ts';
+import { describeBucket, formatLocalTime } from './describe-bucket.ts';
 import { formatNumber, formatRange } from './format-number.ts';
-import { describeSlot, MIN_POINTS_PER_GROUP } from './seasonality.ts';
+import { DAY_MS, describeSlot, MIN_POINTS_PER_GROUP } from './seasonality.ts';
 import type { BaselineSettings, Expectation, SeriesPoint } from './series.ts';
 
 /** An empty bucket is a failure unless more than this share of the comparable past was empty. */
@@ -34,6 +40,7 @@ export function baselineSettingsFromVolume(config: VolumeConfig, timezone?: stri
     minRelativeChange: config.min_relative_change,
     seasonality: config.seasonality,
     minSpread: 1,
+    noise: 'counts',
     ...(timezone === undefined ? {} : { timezone }),
   };
 }
@@ -60,10 +67,53 @@ export function evaluateVolume(input: VolumeInput): Finding {
     const learning = `still learning its normal volume (${result.comparable} of ${MIN_POINTS_PER_GROUP} comparable buckets so far)`;
     return { ...base, status: 'ok', observed: point.value, ...bucket, message: `${asset}: ${rows(point.value)} ${when}; ${learning}` };
   }
-  const expected = { low: Math.max(0, result.expectation.low), high: result.expectation.high };
-  const slot = describeSlot(point.bucket, result.expectation.seasonality, settings.timezone, settings.bucketMs);
+  const day = dayWindow(history, point, settings);
+  if (day !== undefined && RANK[day.result.status] > RANK[result.status]) {
+    const end = formatLocalTime(new Date(point.bucket.getTime() + settings.bucketMs), settings.timezone);
+    return { ...base, ...judged(asset, day.result, day.point, `in the 24 hours to ${end}`, DAY_MS, settings.timezone), ...bucket };
+  }
+  return { ...base, ...judged(asset, result, point, when, settings.bucketMs, settings.timezone), ...bucket };
+}
+
+const RANK = { ok: 0, warn: 1, fail: 2 } as const;
+
+/** A scored point (with an expectation) as a finding's status, values and message. */
+function judged(asset: string, result: PointScore, point: SeriesPoint, when: string, bucketMs: number, timezone: string | undefined) {
+  const expectation = result.expectation!;
+  const expected = { low: Math.max(0, expectation.low), high: expectation.high };
+  const slot = describeSlot(point.bucket, expectation.seasonality, timezone, bucketMs);
   const message = `${asset}: ${rows(point.value)} ${when}, expected ${formatRange(expected.low, expected.high, true)}${slot ? ` ${slot}` : ''}`;
-  return { ...base, status: result.status, observed: point.value, expected, score: round(result.score), ...bucket, message };
+  return { status: result.status, observed: point.value, expected, score: round(result.score), message };
+}
+
+/**
+ * The trailing 24 hours of rows up to `point` against the past's 24 hours ending at the same time
+ * of day: a daily series (each window's bucket is its first hour, so its weekday is that of its
+ * middle) on the same baseline with count noise. A window holding an excluded bucket is excluded;
+ * a window needs all its buckets. Undefined for buckets of a day or more.
+ */
+export function dayWindow(history: readonly SeriesPoint[], point: SeriesPoint, settings: VolumeSettings): { point: SeriesPoint; result: PointScore } | undefined {
+  const width = DAY_MS / settings.bucketMs;
+  if (!Number.isInteger(width) || width < 2) return undefined;
+  const at = new Map(history.map((p) => [p.bucket.getTime(), p]));
+  const windows: SeriesPoint[] = [];
+  const last = point.bucket.getTime();
+  for (let end = last; ; end -= DAY_MS) {
+    let value = 0;
+    let complete = true;
+    for (let k = 0; k < width && complete; k++) {
+      const bucket = at.get(end - k * settings.bucketMs);
+      if (bucket === undefined) complete = false;
+      else value += bucket.value;
+    }
+    if (!complete) break;
+    const excluded = end !== last && at.get(end)?.excluded === true;
+    windows.unshift({ bucket: new Date(end - DAY_MS + settings.bucketMs), value, ...(excluded ? { excluded: true } : {}) });
+  }
+  const current = windows.at(-1);
+  if (current === undefined) return undefined;
+  const result = buildBaseline(windows, { ...settings, bucketMs: DAY_MS }).score(current);
+  return result.expectation === undefined ? undefined : { point: current, result };
 }
 
 function withEmptyBucketRule(value: number, result: PointScore): PointScore {

@@ -166,7 +166,8 @@ describe('pipewarden backtest', () => {
     expect(drop).toMatchObject({ kind: 'volume', asset: ORDERS, status: 'fail', bucket: iso(-8), observed: 400 });
     const expected = drop?.expected as { low: number; high: number };
     expect(expected.low).toBeGreaterThan(400);
-    expect(expected.high).toBeLessThan(1300);
+    // Row counts are skewed: the band has more room above the centre than below.
+    expect(expected.high).toBeLessThan(1400);
     expect(drop?.score).toBeLessThan(-4);
     expect(drop?.message).toContain('400 rows on Wednesday 2025-03-12');
     const nulls = report.alerts.find((alert) => alert.kind === 'distribution');

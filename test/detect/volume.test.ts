@@ -124,6 +124,7 @@ describe('baselineSettingsFromVolume', () => {
       minRelativeChange: 0.1,
       seasonality: 'hour_of_week',
       minSpread: 1,
+      noise: 'counts',
       timezone: 'Europe/Paris',
     });
     expect(baselineSettingsFromVolume(config)).not.toHaveProperty('timezone');
