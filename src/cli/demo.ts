@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Option } from 'commander';
 import type { Logger } from 'pino';
+import { parseDuration } from '../config/duration.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { breakDemoFeed, DEMO_FAILURE_NAMES, DEMO_FAILURES, repairDemoFeed, type FeedChange } from '../demo/demo-feeds.ts';
 import { DEMO_CONFIG_PATH, openDemoDatabases, withDemoWarehouse, type DemoDatabases } from '../demo/demo-environment.ts';
@@ -17,11 +18,16 @@ import { type CliCommand, type CliIo, writeLine } from './cli-io.ts';
 
 interface DemoOptions {
   break?: string;
+  ago: string;
   repair?: string;
   dataDir: string;
   postgresPort: string;
   httpPort: string;
 }
+
+// Longer than raw.store_inventory's error_after (5m) and the derived table's 8-minute
+// assortment window: the first sweep after the break sees the whole incident.
+const DEFAULT_AGO = '10m';
 
 const failureHelp = DEMO_FAILURE_NAMES.map((name) => `  ${name}: ${DEMO_FAILURES[name]}`).join('\n');
 
@@ -31,6 +37,7 @@ export const demoCommand: CliCommand = {
       .command('demo')
       .description('Run the marketplace demo: embedded PostgreSQL, seeded warehouse, live loader and the daemon')
       .addOption(new Option('--break <failure>', 'break a feed of the running demo').choices(DEMO_FAILURE_NAMES))
+      .option('--ago <duration>', `with --break: how long ago the failure began (${DEFAULT_AGO}: the incident is in full swing, as the person paged finds it; 0s: watch it unfold)`, DEFAULT_AGO)
       .addOption(new Option('--repair <failure>', 'repair a broken feed of the running demo').choices(DEMO_FAILURE_NAMES))
       .option('--data-dir <dir>', 'where the demo keeps its embedded PostgreSQL', './.pipewarden/demo')
       .option('--postgres-port <port>', 'port of the demo\'s embedded PostgreSQL (loopback)', '54329')
@@ -56,8 +63,13 @@ async function runDemo(options: DemoOptions, io: CliIo): Promise<number> {
 
 async function changeFeed(options: DemoOptions, databases: DemoDatabases, io: CliIo): Promise<number> {
   const now = new Date();
+  const agoMs = parseDuration(options.ago);
+  if (agoMs === undefined) {
+    writeLine(io.stderr, `error: --ago ${JSON.stringify(options.ago)} is not a duration; use e.g. 10m, 90s or 0s`);
+    return 2;
+  }
   const change = await withDemoWarehouse(databases.warehouseUrl, (client) =>
-    options.break !== undefined ? breakDemoFeed(client, options.break, now) : repairDemoFeed(client, options.repair as string, now),
+    options.break !== undefined ? breakDemoFeed(client, options.break, now, { agoMs }) : repairDemoFeed(client, options.repair as string, now),
   );
   writeLine(io.stdout, describeChange(change));
   if (!databases.server.owned) return 0;
@@ -69,7 +81,7 @@ function describeChange(change: FeedChange): string {
   if (change.previousState === change.state) return `${change.feed} was already ${change.state}; nothing changed`;
   const backfill = change.backfilledRows === undefined ? '' : ` (${change.backfilledRows} rows backfilled)`;
   return change.state === 'broken'
-    ? `${change.feed} is now broken: ${DEMO_FAILURES[change.feed]}`
+    ? `${change.feed} is now broken (since ${change.changedAt.toISOString()}): ${DEMO_FAILURES[change.feed]}`
     : `${change.feed} repaired${backfill}`;
 }
 

@@ -10,7 +10,8 @@ import {
   dropInventoryV2Table,
   inventoryV2TableExists,
 } from './demo-schema.ts';
-import { backfillInventoryFromV2 } from './demo-inventory.ts';
+import { backfillInventoryFromV2, divertInventoryLoadsToV2 } from './demo-inventory.ts';
+import { rewindOrdersFeed } from './demo-orders.ts';
 import { withDemoTransaction } from './demo-transaction.ts';
 
 /** Every failure the demo can play, with the one line `pipewarden demo --help` shows. */
@@ -84,18 +85,36 @@ export async function updateFeedWatermark(client: pg.ClientBase, feed: DemoFailu
   await client.query('UPDATE demo_control.feeds SET watermark = $2 WHERE feed = $1', [feed, watermark]);
 }
 
+export interface BreakOptions {
+  /**
+   * How long ago the failure began. The loads the feed made since then are undone as the failure
+   * would have had them (inventory: delivered to v2 instead; orders: never loaded), so the
+   * warehouse looks the way the on-call person finds it that long into the incident. 0 plays it
+   * from now on.
+   */
+  agoMs?: number;
+}
+
 /**
  * Plays a failure in the (running) demo. `inventory-feed`: the inventory team's migration
- * creates raw.store_inventory_v2 and the feed writes there from the next tick on.
- * Breaking a broken feed changes nothing and says so (previousState 'broken').
+ * creates raw.store_inventory_v2 and the feed writes there from then on. `orders-feed`: the
+ * orders loader stops. Breaking a broken feed changes nothing and says so (previousState 'broken').
  */
-export async function breakDemoFeed(client: pg.ClientBase, name: string, now: Date): Promise<FeedChange> {
+export async function breakDemoFeed(client: pg.ClientBase, name: string, now: Date, options: BreakOptions = {}): Promise<FeedChange> {
   const feed = parseDemoFailureName(name);
+  const agoMs = options.agoMs ?? 0;
+  if (!Number.isFinite(agoMs) || agoMs < 0) throw new PipewardenError('demo_invalid_ago', `The failure's start must be now or in the past; got ${agoMs} ms ago.`);
+  const since = new Date(now.getTime() - agoMs);
   return changeFeed(client, feed, async (current) => {
     if (current.state === 'broken') return { feed, previousState: 'broken', state: 'broken', changedAt: current.changed_at };
-    if (feed === 'inventory-feed') await createInventoryV2Table(client);
-    await updateFeedState(client, feed, 'broken', now);
-    return { feed, previousState: 'ok', state: 'broken', changedAt: now };
+    if (feed === 'inventory-feed') {
+      await createInventoryV2Table(client);
+      await divertInventoryLoadsToV2(client, since);
+    } else {
+      await updateFeedWatermark(client, feed, await rewindOrdersFeed(client, since));
+    }
+    await updateFeedState(client, feed, 'broken', since);
+    return { feed, previousState: 'ok', state: 'broken', changedAt: since };
   });
 }
 

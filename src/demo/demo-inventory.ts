@@ -133,3 +133,20 @@ export async function backfillInventoryFromV2(client: pg.ClientBase): Promise<nu
   );
   return result.rowCount ?? 0;
 }
+
+/**
+ * The break's view of the past: the loads the feed made after `since` went to the migrated
+ * table instead. They are copied into raw.store_inventory_v2 under its names, and in the old
+ * table those rows are marked loaded at `since`, as if that had been the feed's last load there.
+ */
+export async function divertInventoryLoadsToV2(client: pg.ClientBase, since: Date): Promise<number> {
+  await client.query(
+    `INSERT INTO raw.store_inventory_v2 (location_id, product_id, on_hand, unit_price, as_of_date, ingested_at)
+     SELECT store_id, sku_id, quantity, price, snapshot_date, loaded_at
+     FROM raw.store_inventory WHERE loaded_at > $1::timestamptz
+     ON CONFLICT (as_of_date, location_id, product_id) DO NOTHING`,
+    [since],
+  );
+  const result = await client.query('UPDATE raw.store_inventory SET loaded_at = $1::timestamptz WHERE loaded_at > $1::timestamptz', [since]);
+  return result.rowCount ?? 0;
+}

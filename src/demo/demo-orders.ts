@@ -88,3 +88,21 @@ export async function insertDemoOrders(client: pg.ClientBase, window: OrderWindo
   ]);
   return result.rowCount ?? 0;
 }
+
+/**
+ * Undoes the orders loader's work since `since`, as if it had stopped then: the orders loaded
+ * after it go, and so does every order placed from the earliest of those on, so that the loader,
+ * resuming from the returned watermark, back-fills the gap without losing or doubling an order.
+ */
+export async function rewindOrdersFeed(client: pg.ClientBase, since: Date): Promise<Date> {
+  const result = await client.query<{ watermark: Date }>(
+    `WITH watermark AS (
+       SELECT least($1::timestamptz, (SELECT min(ordered_at) FROM shop.orders WHERE loaded_at > $1::timestamptz)) AS at
+     ), undone AS (
+       DELETE FROM shop.orders WHERE loaded_at > $1::timestamptz OR ordered_at >= (SELECT at FROM watermark)
+     )
+     SELECT at AS watermark FROM watermark`,
+    [since],
+  );
+  return result.rows[0]?.watermark ?? since;
+}

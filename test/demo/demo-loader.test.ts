@@ -190,6 +190,67 @@ describe('DemoLoader', () => {
     await withClient((client) => repairDemoFeed(client, 'orders-feed', clock));
   });
 
+  it('a break that began 10 minutes ago leaves the warehouse as the incident would have: stale feed, empty derived table', async () => {
+    for (let tick = 0; tick < 40; tick++) await tickAfter(15_000); // ten minutes of a healthy feed
+    expect(await topItems()).toEqual({ rows: FULL_TABLE, priced: FULL_TABLE });
+    const now = advance(5_000);
+    const since = new Date(now.getTime() - 10 * MINUTE);
+    const rowsLoadedSince = Number(
+      (await pool.query<{ n: string }>('SELECT count(*) AS n FROM raw.store_inventory WHERE loaded_at > $1', [since])).rows[0]?.n,
+    );
+    expect(rowsLoadedSince).toBeGreaterThan(0);
+
+    const change = await withClient((client) => breakDemoFeed(client, 'inventory-feed', now, { agoMs: 10 * MINUTE }));
+    expect(change).toEqual({ feed: 'inventory-feed', previousState: 'ok', state: 'broken', changedAt: since });
+    // What the feed loaded since then is in v2; the old table last moved at `since`.
+    expect(await maxLoadedAt('raw.store_inventory')).toBe(since.getTime());
+    const diverted = await pool.query<{ n: string }>('SELECT count(*) AS n FROM raw.store_inventory_v2 WHERE ingested_at > $1', [since]);
+    expect(Number(diverted.rows[0]?.n)).toBe(rowsLoadedSince);
+
+    // The very next tick rebuilds the derived table from a feed nobody has loaded for 10 minutes.
+    const summary = await tickAfter(15_000);
+    expect(summary.inventory?.table).toBe('raw.store_inventory_v2');
+    expect(summary.topItemsNotCarried).toBe(0);
+
+    await withClient((client) => repairDemoFeed(client, 'inventory-feed', advance(1_000)));
+    expect(await maxLoadedAt('raw.store_inventory')).toBeGreaterThan(since.getTime());
+    await tickAfter(15_000);
+    expect(await topItems()).toEqual({ rows: FULL_TABLE, priced: FULL_TABLE });
+  });
+
+  it('an orders break that began earlier unloads those orders; repair back-fills them without gaps or doubles', async () => {
+    await tickAfter(15_000);
+    const now = advance(5_000);
+    const since = new Date(now.getTime() - 3 * MINUTE);
+    await withClient((client) => breakDemoFeed(client, 'orders-feed', now, { agoMs: 3 * MINUTE }));
+    expect(await maxLoadedAt('shop.orders')).toBeLessThanOrEqual(since.getTime());
+    const watermark = (await pool.query<{ at: Date }>("SELECT watermark AS at FROM demo_control.feeds WHERE feed = 'orders-feed'")).rows[0]?.at;
+    expect(watermark?.getTime()).toBeLessThanOrEqual(since.getTime());
+    const placedAfterWatermark = await pool.query<{ n: string }>('SELECT count(*) AS n FROM shop.orders WHERE ordered_at >= $1', [watermark]);
+    expect(Number(placedAfterWatermark.rows[0]?.n)).toBe(0);
+
+    await withClient((client) => repairDemoFeed(client, 'orders-feed', now));
+    const summary = await tickAfter(15_000);
+    expect(summary.orders).toBeGreaterThan(0);
+    const backfilled = await pool.query<{ earliest: Date; loaded: Date }>(
+      'SELECT min(ordered_at) AS earliest, max(loaded_at) AS loaded FROM shop.orders WHERE ordered_at >= $1',
+      [watermark],
+    );
+    expect(backfilled.rows[0]?.earliest.getTime()).toBeLessThan((watermark as Date).getTime() + MINUTE);
+    expect(backfilled.rows[0]?.loaded.getTime()).toBe(clock.getTime());
+    const loadedBeforeRepair = await pool.query<{ n: string }>('SELECT count(*) AS n FROM shop.orders WHERE ordered_at >= $1 AND loaded_at < $2', [
+      watermark,
+      clock,
+    ]);
+    expect(Number(loadedBeforeRepair.rows[0]?.n)).toBe(0);
+  });
+
+  it('refuses a failure that begins in the future', async () => {
+    await expect(withClient((client) => breakDemoFeed(client, 'orders-feed', clock, { agoMs: -MINUTE }))).rejects.toMatchObject({
+      code: 'demo_invalid_ago',
+    });
+  });
+
   it('skips a tick while another process holds the demo lock', async () => {
     await withClient(async (client) => {
       await client.query('BEGIN');
