@@ -17,7 +17,6 @@ import { evaluatePlan } from './profile-evaluation.ts';
 import { measurementsOf } from './profile-measurements.ts';
 import { columnRequests, measuresKey, profilePlans, profileRange, VOLUME_METRICS, type ProfilePlan } from './profile-plans.ts';
 import { readPlanSeries } from './profile-series.ts';
-import { evaluateSizeVolume, sizeVolumeChecks } from './size-volume.ts';
 import type { SweepContext, SweepOptions } from './sweep.ts';
 
 export type ProfileContext = SweepContext;
@@ -42,7 +41,7 @@ export async function runProfile(context: ProfileContext, signal: AbortSignal, o
   }
   const previousStatuses = await selectLatestStatuses(context.state, findings.map((finding) => finding.check));
   await insertFindings(context.state, findings, profiledAt);
-  recordFindingMetrics(context.metrics, findings, PROFILE_KINDS);
+  recordFindingMetrics(context.metrics, 'profile', findings);
   const summary = summarizeFindings(findings);
   context.logger.info({ summary, profiles }, `profiled ${profiles} tables: ${summary.ok} ok, ${summary.warn} warn, ${summary.fail} fail, ${summary.error} error`);
   return { profiles, findings, previousStatuses };
@@ -82,7 +81,6 @@ async function profileWarehouse(
       findings.push(...planErrors(plan, error));
     }
   }
-  if (!signal.aborted) findings.push(...(await evaluateSizeVolume(context, sizeVolumeChecks(monitored), profiledAt)));
   return { profiles, findings };
 }
 

@@ -1,6 +1,8 @@
 // One metadata sweep: for every warehouse, one catalog listing (a constant number of statements),
 // the snapshot stored in the state DB, then the checks of the monitored assets evaluated into
-// findings. A warehouse that cannot answer yields `error` findings for its monitors, never a crash.
+// findings: freshness, schema, and the size of tables rebuilt on every run (volume without a
+// column, judged from the row estimates this very sweep recorded, so a collapse shows at once).
+// A warehouse that cannot answer yields `error` findings for its monitors, never a crash.
 
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -15,6 +17,7 @@ import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
 import { evaluateAssetChecks, unmeasurableFindings, type AssetCheckContext } from './asset-checks.ts';
 import { selectMonitoredAssets, type AssetSelection } from './asset-selection.ts';
 import { recordFindingMetrics, SWEEP_KINDS } from './finding-metrics.ts';
+import { evaluateSizeVolume, sizeVolumeChecks } from './size-volume.ts';
 import { CADENCE_HISTORY_MS, usesLearnedCadence } from './freshness-check.ts';
 import { recordCatalog } from './record-catalog.ts';
 
@@ -51,10 +54,8 @@ export async function runSweep(context: SweepContext, signal: AbortSignal, optio
   }
   const findings = uniqueByCheck(result.findings);
   const previousStatuses = await selectLatestStatuses(context.state, findings.map((finding) => finding.check));
-  // A sweep's checks have no buckets: only a change of status is worth a row (the latest row is
-  // the current status). Storing every evaluation would add two rows per table per sweep.
-  await insertFindings(context.state, findings.filter((finding) => previousStatuses.get(finding.check) !== finding.status), sweptAt);
-  recordFindingMetrics(context.metrics, findings, SWEEP_KINDS);
+  await insertFindings(context.state, findings.filter((finding) => worthStoring(finding, previousStatuses)), sweptAt);
+  recordFindingMetrics(context.metrics, 'sweep', findings);
   logFindings(context.logger, findings);
   return { tables: result.tables, findings, previousStatuses };
 }
@@ -71,7 +72,9 @@ async function sweepWarehouse(
   try {
     const tables = await listTables(context, warehouse, logger);
     if (tables instanceof PipewardenError) {
-      return { tables: 0, findings: unmeasurableFindings(context.config.monitors, warehouse.name, tables) };
+      // Volume and distribution errors are the profile job's to report (it fails the same way).
+      const errors = unmeasurableFindings(context.config.monitors, warehouse.name, tables);
+      return { tables: 0, findings: errors.filter((finding) => SWEEP_KINDS.includes(finding.kind)) };
     }
     const { changes, schema } = await recordCatalog(context.state, warehouse.name, tables, sweptAt);
     const selection = selectMonitoredAssets(warehouse.name, tables, context.config.monitors, options.select);
@@ -94,7 +97,8 @@ async function sweepWarehouse(
     };
     const findings = await evaluateAssetChecks(checkContext, context.config.monitors);
     await upsertObservations(context.state, checkContext.observations, sweptAt);
-    return { tables: tables.length, findings };
+    const sizes = signal.aborted ? [] : await evaluateSizeVolume(context, sizeVolumeChecks(selection.assets), sweptAt);
+    return { tables: tables.length, findings: [...findings, ...sizes] };
   } finally {
     stopTimer();
   }
@@ -121,6 +125,17 @@ async function listTables(context: SweepContext, warehouse: Warehouse, logger: L
     if (error instanceof PipewardenError) return error;
     throw error;
   }
+}
+
+/**
+ * Most sweep checks have no buckets: only a change of status is worth a row (the latest row is
+ * the current status); storing every evaluation would add rows per table per sweep. A bucketed
+ * finding that is not ok (a collapsed table's size) is stored every time: its bucket must leave
+ * later baselines, and they learn that from the stored findings.
+ */
+function worthStoring(finding: Finding, previousStatuses: ReadonlyMap<string, FindingStatus>): boolean {
+  if (previousStatuses.get(finding.check) !== finding.status) return true;
+  return finding.bucket !== undefined && finding.status !== 'ok';
 }
 
 /** A table under two monitors with the same check is evaluated once: the first monitor wins. */

@@ -63,7 +63,7 @@ export class Metrics {
 
     this.sweepDuration = new Histogram({ name: 'pipewarden_sweep_duration_seconds', help: 'Duration of one warehouse\'s part of a sweep.', labelNames: ['warehouse'], buckets: LONG_DURATION_BUCKETS, registers });
     this.tablesMonitored = new Gauge({ name: 'pipewarden_tables_monitored', help: 'Tables selected by monitors in the last sweep.', labelNames: ['warehouse'], registers });
-    this.findings = new Gauge({ name: 'pipewarden_findings', help: 'Findings of the last sweep by check kind and status.', labelNames: ['kind', 'status'], registers });
+    this.findings = new Gauge({ name: 'pipewarden_findings', help: 'Current findings (latest sweep and profile) by check kind and status.', labelNames: ['kind', 'status'], registers });
     this.warehouseUp = new Gauge({ name: 'pipewarden_warehouse_up', help: '1 when the warehouse answered the last readiness probe or sweep, else 0.', labelNames: ['warehouse'], registers });
     this.stateDbUp = new Gauge({ name: 'pipewarden_state_db_up', help: '1 when the state database answered the last readiness probe, else 0.', registers });
     this.lastSweepTimestamp = new Gauge({ name: 'pipewarden_last_sweep_timestamp_seconds', help: 'Unix time of the last completed sweep of the warehouse.', labelNames: ['warehouse'], registers });

@@ -1,12 +1,14 @@
 // Volume of a table rebuilt on every run: its size, from the row estimates the sweep records,
 // scored per bucket. A collapse fails at once; the failed bucket leaves later baselines.
+// (test/collect/sweep.test.ts shows the sweep judging it from a real table's estimate.)
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateSizeVolume } from '../../src/collect/size-volume.ts';
 import { insertFindings, upsertObservations } from '../../src/store/sweep-records.ts';
 import type { Finding } from '../../src/types.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { profile, profileContext } from './profile-fixtures.ts';
+import { profileContext } from './profile-fixtures.ts';
 
 const MINUTE = 60_000;
 const T0 = new Date('2025-05-05T10:00:00Z');
@@ -40,10 +42,11 @@ async function recordEstimates(fromMinute: number, toMinute: number, rows: numbe
 async function volumeAt(now: Date): Promise<Finding> {
   const made = profileContext(state, warehouseDb.url, 'snap', { monitors: [{ assets: ASSET, volume: { bucket: '1m' } }], now: () => now });
   opened.push(made.warehouse);
-  const result = await profile(made.context);
-  await insertFindings(state.pool(), result.findings, now);
-  const finding = result.findings.find((candidate) => candidate.check === `volume:${ASSET}`);
-  if (!finding) throw new Error(`no volume finding; got ${result.findings.map((candidate) => candidate.check).join(', ')}`);
+  const volume = made.context.config.monitors[0]?.volume;
+  if (volume === undefined) throw new Error('the monitor lost its volume check');
+  const [finding] = await evaluateSizeVolume(made.context, [{ asset: ASSET, volume }], now);
+  if (finding === undefined) throw new Error('no volume finding');
+  await insertFindings(state.pool(), [finding], now);
   expect(made.statements.filter((sql) => /analytics.*top_items/.test(sql))).toEqual([]);
   return finding;
 }

@@ -397,3 +397,40 @@ describe('runSweep: records, metrics, failures and aborts', () => {
     expect(await tableState('early')).toEqual(new Map());
   });
 });
+
+describe('the size of a table rebuilt on every run (volume without a column)', () => {
+  it('is judged by the sweep that read its estimate: a collapse fails in that same sweep, and its bucket is stored', async () => {
+    await write('create schema snap; create table snap.top_items (store_id int, sku_id int)');
+    try {
+      await write('insert into snap.top_items select g % 40, g from generate_series(1, 400) g; analyze snap.top_items');
+      let now = T0;
+      const context = sweepContext('sized', { now: () => now, monitors: [{ assets: 'sized.snap.top_items', volume: { bucket: '1m' } }] });
+      for (let minute = 0; minute < 5; minute += 1) {
+        now = at(minute);
+        const steady = await sweep(context);
+        expect(steady.findings.map((finding) => finding.status)).toEqual(['ok']);
+      }
+      expect((await sweep(context)).findings[0]).toMatchObject({ check: 'volume:sized.snap.top_items', observed: 400, expected: { low: expect.any(Number) } });
+
+      await write('delete from snap.top_items; analyze snap.top_items');
+      now = at(5);
+      const [collapsed] = (await sweep(context)).findings;
+      expect(collapsed).toMatchObject({ status: 'fail', observed: 0, bucket: at(5).toISOString() });
+      expect(collapsed?.message).toMatch(/^sized\.snap\.top_items: 0 rows in the table \(catalog estimate\) at \d\d:05, expected \d+–\d+$/);
+      expect(Object.fromEntries((await context.metrics.findings.get()).values.map((value) => [`${value.labels.kind}/${value.labels.status}`, value.value]))).toEqual({
+        'volume/fail': 1,
+      });
+
+      // Failing again in the next bucket: stored again although the status did not change, so
+      // both empty buckets stay out of the baseline.
+      now = at(6);
+      expect((await sweep(context)).findings[0]?.status).toBe('fail');
+      const { rows } = await state.pool().query<{ bucket: Date; status: string }>(
+        "select bucket, status from findings where check_id = 'volume:sized.snap.top_items' and status = 'fail' order by bucket",
+      );
+      expect(rows.map((row) => row.bucket.toISOString())).toEqual([at(5).toISOString(), at(6).toISOString()]);
+    } finally {
+      await write('drop schema snap cascade');
+    }
+  });
+});
