@@ -1,6 +1,9 @@
 // `pipewarden demo` end to end, as a person runs it: a real process starts its embedded PostgreSQL,
-// seeds the marketplace, sweeps it and serves /metrics; a second process breaks a feed through the
-// running demo's server; SIGTERM then stops the demo, its embedded PostgreSQL included.
+// seeds the marketplace, sweeps it and serves /metrics; a second process breaks the inventory feed
+// through the running demo's server, and the demo's own notifications must show a freshness
+// failure on the feed and a volume failure on top_items_not_carried within one sweep (plus the
+// loader's tick that empties the derived table), and none on the healthy orders table; SIGTERM
+// then stops the demo, its embedded PostgreSQL included.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -12,18 +15,36 @@ import { isAlive, isPortFree, readPostmasterPid } from '../../src/store/leftover
 import { freePort } from '../helpers/free-port.ts';
 
 const ROOT = path.join(import.meta.dirname, '../..');
+const INVENTORY = 'marketplace.raw.store_inventory';
+const TOP_ITEMS = 'marketplace.analytics.top_items_not_carried';
 const BIN = path.join(ROOT, 'bin/pipewarden.js');
 const START_TIMEOUT_MS = 60_000;
 const STOP_DEADLINE_MS = 20_000;
+// examples/demo/pipewarden.yaml sweeps every 30 s; the demo loader rebuilds the derived table every 15 s.
+const SWEEP_INTERVAL_MS = 30_000;
+const LOADER_TICK_MS = 15_000;
+// top_items_not_carried's size check (30 s buckets) judges once three complete buckets are behind it.
+const LEARNING_MS = 4 * 30_000 + 5_000;
 
 interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
 
+/** A console notification the demo logged (src/notify/console-notifier.ts). */
+interface LoggedNotification {
+  at: number;
+  check: string;
+  status: string;
+  msg: string;
+}
+
 interface DemoProcess {
   child: ChildProcessWithoutNullStreams;
   messages: string[];
+  notifications: LoggedNotification[];
+  /** When each of the demo loader's ticks was logged, with the derived table's row count. */
+  loaderTicks: Array<{ at: number; topItemsNotCarried: number }>;
   output(): string;
   exited: Promise<Exit>;
   waitForMessage(pattern: RegExp, timeoutMs: number): Promise<string>;
@@ -32,6 +53,8 @@ interface DemoProcess {
 function spawnDemo(args: readonly string[]): DemoProcess {
   const child = spawn(process.execPath, [BIN, 'demo', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   const messages: string[] = [];
+  const notifications: LoggedNotification[] = [];
+  const loaderTicks: DemoProcess['loaderTicks'] = [];
   let stdout = '';
   let stderr = '';
   let buffered = '';
@@ -43,7 +66,10 @@ function spawnDemo(args: readonly string[]): DemoProcess {
     buffered = lines.pop() ?? '';
     for (const line of lines) {
       try {
-        messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
+        const entry = JSON.parse(line) as { msg?: unknown; notifier?: unknown; check?: unknown; status?: unknown; topItemsNotCarried?: unknown };
+        messages.push(String(entry.msg));
+        if (entry.msg === 'demo loader tick') loaderTicks.push({ at: Date.now(), topItemsNotCarried: Number(entry.topItemsNotCarried) });
+        if (entry.notifier === 'console') notifications.push({ at: Date.now(), check: String(entry.check), status: String(entry.status), msg: String(entry.msg) });
       } catch {
         messages.push(line);
       }
@@ -56,6 +82,8 @@ function spawnDemo(args: readonly string[]): DemoProcess {
   return {
     child,
     messages,
+    notifications,
+    loaderTicks,
     output,
     exited,
     async waitForMessage(pattern, timeoutMs) {
@@ -97,6 +125,16 @@ async function fetchMetrics(url: string, expected: string, timeoutMs: number): P
   throw new Error(`/metrics did not show ${expected} within ${timeoutMs} ms; last answer:\n${last}`);
 }
 
+async function waitForNotification(demo: DemoProcess, check: string, status: string, timeoutMs: number): Promise<LoggedNotification> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = demo.notifications.find((notification) => notification.check === check && notification.status === status);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no ${status} notification for ${check} within ${timeoutMs} ms\n${demo.output()}`);
+    await sleep(200);
+  }
+}
+
 describe('pipewarden demo (real processes)', () => {
   let dir: string;
   let postgresPort: number;
@@ -129,6 +167,7 @@ describe('pipewarden demo (real processes)', () => {
   it('sweeps the seeded marketplace, serves metrics, takes --break from a second process and stops on SIGTERM', async () => {
     demo = spawnDemo(['--data-dir', dir, '--postgres-port', String(postgresPort), '--http-port', String(httpPort)]);
     const swept = await demo.waitForMessage(/^swept \d+ tables in warehouse marketplace$/, START_TIMEOUT_MS);
+    const firstSweepAt = Date.now();
     expect(Number(/^swept (\d+)/.exec(swept)?.[1])).toBeGreaterThanOrEqual(3);
     postmasterPid = (await readPostmasterPid(path.join(dir, 'pgdata')))?.pid;
     expect(postmasterPid).toBeGreaterThan(0);
@@ -138,13 +177,29 @@ describe('pipewarden demo (real processes)', () => {
     expect(metrics).toMatch(/^pipewarden_warehouse_up\{warehouse="marketplace"\} 1$/m);
     expect(metrics).toContain('pipewarden_build_info{');
 
+    // Break only once the size check knows the derived table's normal size, as in a demo left
+    // running: it judges after three complete 30-second buckets of the sweep's row estimates.
+    await sleep(Math.max(0, firstSweepAt + LEARNING_MS - Date.now()));
+    const brokenAt = Date.now();
     breaker = spawnDemo(['--break', 'inventory-feed', '--data-dir', dir, '--postgres-port', String(postgresPort)]);
     const broke = await within(breaker.exited, 30_000, 'demo --break');
     expect(broke.code, breaker.output()).toBe(0);
-    expect(breaker.output()).toContain('inventory-feed is now broken');
+    expect(breaker.output()).toMatch(/inventory-feed is now broken \(since \S+\)/);
     // It used the running demo's server rather than starting (and stopping) one of its own.
     expect(breaker.output()).not.toContain('the demo is not running');
     expect(isAlive(postmasterPid as number)).toBe(true);
+
+    // The failure began 10 minutes ago (--ago's default): the first sweep after the break sees
+    // the stale feed, and the first sweep after the loader's next rebuild the empty derived table.
+    const deadline = SWEEP_INTERVAL_MS + LOADER_TICK_MS + 10_000;
+    const stale = await waitForNotification(demo, `freshness:${INVENTORY}`, 'fail', deadline);
+    const collapsed = await waitForNotification(demo, `volume:${TOP_ITEMS}`, 'fail', deadline);
+    expect(stale.at - brokenAt).toBeLessThan(SWEEP_INTERVAL_MS + 5_000);
+    const emptied = demo.loaderTicks.find((tick) => tick.at >= brokenAt && tick.topItemsNotCarried === 0);
+    expect(emptied, 'a loader tick after the break rebuilt top_items_not_carried empty').toBeDefined();
+    expect(collapsed.at - (emptied as { at: number }).at).toBeLessThan(SWEEP_INTERVAL_MS + 5_000);
+    expect(collapsed.msg).toMatch(/0 rows in the table .* expected \d/);
+    expect(demo.notifications.filter((notification) => notification.check.includes('shop.orders') && notification.status !== 'ok')).toEqual([]);
 
     const signalledAt = Date.now();
     demo.child.kill('SIGTERM');
@@ -157,5 +212,5 @@ describe('pipewarden demo (real processes)', () => {
     for (let waited = 0; waited < 5_000 && isAlive(postmasterPid as number); waited += 100) await sleep(100);
     expect(isAlive(postmasterPid as number)).toBe(false);
     expect(await isPortFree('127.0.0.1', postgresPort)).toBe(true);
-  }, 120_000);
+  }, 8 * 60_000);
 });
