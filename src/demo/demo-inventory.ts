@@ -44,31 +44,21 @@ export async function insertInventoryHistory(
   return result.rowCount ?? 0;
 }
 
-/** The stores whose snapshot for `today` in the old table was loaded longest ago (never first). */
-export async function selectStalestStores(client: pg.ClientBase, today: string, limit: number): Promise<number[]> {
-  const result = await client.query<{ store_id: number }>(
-    `SELECT s.store_id
-     FROM shop.stores s
-     LEFT JOIN LATERAL (
-       SELECT max(i.loaded_at) AS loaded_at FROM raw.store_inventory i
-       WHERE i.snapshot_date = $1::date AND i.store_id = s.store_id
-     ) AS latest ON true
-     ORDER BY latest.loaded_at ASC NULLS FIRST, s.store_id
-     LIMIT $2`,
-    [today, limit],
-  );
-  return result.rows.map((row) => row.store_id);
-}
+// The stores whose snapshot for `today` was loaded longest ago (never first), in the old table or
+// the migrated one. Two fixed statements: the table and its column names are never spliced in.
+const STALEST_STORES = {
+  'raw.store_inventory': 'SELECT max(i.loaded_at) FROM raw.store_inventory i WHERE i.snapshot_date = $1::date AND i.store_id = s.store_id',
+  'raw.store_inventory_v2': 'SELECT max(i.ingested_at) FROM raw.store_inventory_v2 i WHERE i.as_of_date = $1::date AND i.location_id = s.store_id',
+} as const;
 
-/** The same choice for the migrated table, which the broken feed writes instead. */
-export async function selectStalestStoresV2(client: pg.ClientBase, today: string, limit: number): Promise<number[]> {
+export type InventoryTable = keyof typeof STALEST_STORES;
+
+/** The `limit` stores the feed reloads next in `table`: those whose snapshot for `today` is stalest. */
+export async function selectStalestStores(client: pg.ClientBase, table: InventoryTable, today: string, limit: number): Promise<number[]> {
   const result = await client.query<{ store_id: number }>(
     `SELECT s.store_id
      FROM shop.stores s
-     LEFT JOIN LATERAL (
-       SELECT max(i.ingested_at) AS loaded_at FROM raw.store_inventory_v2 i
-       WHERE i.as_of_date = $1::date AND i.location_id = s.store_id
-     ) AS latest ON true
+     LEFT JOIN LATERAL (${STALEST_STORES[table]}) AS latest(loaded_at) ON true
      ORDER BY latest.loaded_at ASC NULLS FIRST, s.store_id
      LIMIT $2`,
     [today, limit],

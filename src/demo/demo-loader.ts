@@ -17,10 +17,10 @@ import {
   updateFeedWatermark,
 } from './demo-feeds.ts';
 import {
+  type InventoryTable,
   loadInventorySnapshot,
   loadInventorySnapshotV2,
   selectStalestStores,
-  selectStalestStoresV2,
 } from './demo-inventory.ts';
 import { insertDemoOrders } from './demo-orders.ts';
 import { demoControlExists } from './demo-schema.ts';
@@ -43,7 +43,7 @@ export interface DemoLoaderDeps {
 
 export interface InventoryLoad {
   /** Where the feed wrote: the old table, or the migrated one while `inventory-feed` is broken. */
-  table: 'raw.store_inventory' | 'raw.store_inventory_v2';
+  table: InventoryTable;
   stores: number[];
   rows: number;
 }
@@ -151,11 +151,11 @@ export class DemoLoader {
     if (feed === undefined) return null;
     const today = at.toISOString().slice(0, 10);
     if (feed.state === 'broken') {
-      const stores = await selectStalestStoresV2(client, today, this.storesPerTick);
+      const stores = await selectStalestStores(client, 'raw.store_inventory_v2', today, this.storesPerTick);
       const rows = await loadInventorySnapshotV2(client, { seed, stores, today, now: at });
       return { table: 'raw.store_inventory_v2', stores, rows };
     }
-    const stores = await selectStalestStores(client, today, this.storesPerTick);
+    const stores = await selectStalestStores(client, 'raw.store_inventory', today, this.storesPerTick);
     const rows = await loadInventorySnapshot(client, { seed, stores, today, now: at });
     await updateFeedWatermark(client, 'inventory-feed', at);
     return { table: 'raw.store_inventory', stores, rows };
