@@ -1,6 +1,7 @@
-// The Postgres catalog in a constant number of statements: one for relations with their
-// statistics and sizes, one for all their columns. Never one statement per table — a warehouse
-// with ten thousand tables must cost the same two round trips as one with ten.
+// The Postgres catalog in one statement: every relation with its statistics, size and columns
+// (aggregated per relation, as JSON). Never one statement per table — a warehouse with ten
+// thousand tables must cost the same single round trip as one with ten. One row per relation
+// rather than per column also keeps the client's work and memory proportional to the tables.
 
 import type { StatementClient } from './postgres-session.ts';
 import type { CatalogColumn, CatalogTable, RelationKind, TableRef } from './warehouse.ts';
@@ -19,6 +20,7 @@ export interface PostgresCatalogTable extends CatalogTable {
 
 export interface RelationRow {
   schema: string;
+  columns: PostgresColumn[];
   name: string;
   relkind: string;
   row_estimate: number | null;
@@ -48,8 +50,8 @@ const RELATION_KINDS: Record<string, RelationKind> = {
   f: 'foreign_table',
 };
 
-// Shared by both statements so they always agree on which relations exist. `pg_` is reserved
-// for system schemas (catalog, toast, temp); partitions are represented by their parent.
+// `pg_` is reserved for system schemas (catalog, toast, temp); partitions are represented by
+// their parent.
 const RELATION_FILTER = `
   c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT c.relispartition
@@ -57,8 +59,8 @@ const RELATION_FILTER = `
   AND n.nspname NOT LIKE 'pg\\_%'
   AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))`;
 
-// One statement for every relation's statistics. Partitioned tables have no storage or counters
-// of their own: they are summed over their leaves, found through pg_inherits because
+// One statement for every relation's statistics and columns. Partitioned tables have no storage
+// or counters of their own: they are summed over their leaves, found through pg_inherits because
 // pg_partition_tree() would lock every partition. Sizes come from pg_total_relation_size(),
 // which takes an ACCESS SHARE lock: a relation (or its index or toast) that someone holds or
 // awaits an ACCESS EXCLUSIVE lock on is skipped (size null) rather than waited for, because a
@@ -84,6 +86,16 @@ WITH RECURSIVE rel AS (
   SELECT e.oid FROM exclusive e
   UNION SELECT i.indrelid FROM pg_index i JOIN exclusive e ON e.oid = i.indexrelid
   UNION SELECT c.oid FROM pg_class c JOIN exclusive e ON e.oid = c.reltoastrelid
+), cols AS (
+  SELECT a.attrelid AS oid,
+    json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+      'nullable', NOT a.attnotnull, 'position', a.attnum, 'category', coalesce(b.typcategory, t.typcategory),
+      'baseType', coalesce(b.typname, t.typname)) ORDER BY a.attnum) AS columns
+  FROM rel r
+  JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype
+  GROUP BY a.attrelid
 ), totals AS (
   SELECT s.root,
     CASE WHEN bool_or(s.relid IN (SELECT b.oid FROM blocked b)) THEN NULL
@@ -108,22 +120,12 @@ SELECT r.nspname AS schema, r.relname AS name, r.relkind::text AS relkind,
   CASE WHEN r.relkind IN ('r', 'm', 'p') THEN coalesce(t.inserts, 0) END::int8 AS inserts,
   CASE WHEN r.relkind IN ('r', 'm', 'p') THEN coalesce(t.updates, 0) END::int8 AS updates,
   CASE WHEN r.relkind IN ('r', 'm', 'p') THEN coalesce(t.deletes, 0) END::int8 AS deletes,
-  t.last_analyzed_at
+  t.last_analyzed_at,
+  coalesce(c.columns, '[]'::json) AS columns
 FROM rel r
 LEFT JOIN totals t ON t.root = r.oid
+LEFT JOIN cols c ON c.oid = r.oid
 ORDER BY r.nspname, r.relname`;
-
-const SELECT_COLUMNS = `
-SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name,
-  format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable, a.attnum::int AS position,
-  coalesce(b.typcategory, t.typcategory)::text AS category, coalesce(b.typname, t.typname)::text AS base_type
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype
-WHERE a.attnum > 0 AND NOT a.attisdropped AND ${RELATION_FILTER}
-ORDER BY n.nspname, c.relname, a.attnum`;
 
 const SELECT_TABLE_COLUMNS = `
 SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name,
@@ -137,13 +139,9 @@ LEFT JOIN pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype
 WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY a.attnum`;
 
+/** Every relation with its statistics and columns (in order; empty for a relation without any). */
 export async function selectRelations(client: StatementClient, schemas: readonly string[] | null): Promise<RelationRow[]> {
   const result = await client.query<RelationRow>(SELECT_RELATIONS, [schemas]);
-  return result.rows;
-}
-
-export async function selectColumns(client: StatementClient, schemas: readonly string[] | null): Promise<ColumnRow[]> {
-  const result = await client.query<ColumnRow>(SELECT_COLUMNS, [schemas]);
   return result.rows;
 }
 
@@ -153,18 +151,10 @@ export async function selectTableColumns(client: StatementClient, table: TableRe
   return result.rows.map(toColumn);
 }
 
-/** Both catalog statements, assembled into tables; relations without columns keep an empty list. */
+/** The catalog statement's rows as tables. */
 export async function readCatalog(client: StatementClient, schemas: readonly string[] | null): Promise<PostgresCatalogTable[]> {
   const relations = await selectRelations(client, schemas);
-  const columns = await selectColumns(client, schemas);
-  const byTable = new Map<string, PostgresColumn[]>();
-  for (const row of columns) {
-    const key = tableKey({ schema: row.schema, name: row.table_name });
-    const list = byTable.get(key);
-    if (list) list.push(toColumn(row));
-    else byTable.set(key, [toColumn(row)]);
-  }
-  return relations.map((row) => toCatalogTable(row, byTable.get(tableKey(row)) ?? []));
+  return relations.map(toCatalogTable);
 }
 
 /** A map key for a table; NUL cannot occur in Postgres names, so it cannot collide. */
@@ -183,14 +173,14 @@ function toColumn(row: ColumnRow): PostgresColumn {
   };
 }
 
-function toCatalogTable(row: RelationRow, columns: PostgresColumn[]): PostgresCatalogTable {
+function toCatalogTable(row: RelationRow): PostgresCatalogTable {
   const kind = RELATION_KINDS[row.relkind] ?? 'table';
   const hasWrites = row.inserts !== null || row.updates !== null || row.deletes !== null;
   return {
     schema: row.schema,
     name: row.name,
     kind,
-    columns,
+    columns: row.columns,
     rowEstimate: row.row_estimate,
     sizeBytes: row.size_bytes === null ? null : Number(row.size_bytes),
     writes: hasWrites ? { inserts: Number(row.inserts ?? 0), updates: Number(row.updates ?? 0), deletes: Number(row.deletes ?? 0) } : null,

@@ -1,71 +1,120 @@
-// How every read reaches a Postgres warehouse: one pooled client, one read-only transaction with
-// its own statement timeout, always ended and the client always given back. Watching someone's
-// production database must never write to it, hold locks, or leave a session open in a transaction.
+// How every read reaches a Postgres warehouse. Watching someone's production database must never
+// write to it, hold locks, or leave a session open in a transaction. The settings that guarantee
+// it travel in each connection's startup packet, so they are in force from the session's first
+// statement and a read is just its statement: no BEGIN, SET or COMMIT round trips around it (a
+// sweep of 10,000 tables is one statement). The server enforces them:
+// - default_transaction_read_only = on: every statement runs in a read-only transaction, so a
+//   write (even one hidden in a view's function) fails with 25006;
+// - statement_timeout, and lock_timeout (at most half of it) so a read queued behind someone's
+//   DDL gives up early instead of holding up everything queued behind it;
+// - idle_in_transaction_session_timeout, only reached if something ever opened a transaction;
+// - TimeZone = UTC, so dates and zone-less timestamps bucket the same on every server.
+// Startup values outrank the role's and database's defaults, and the caller's URL cannot weaken
+// them (its own `options` are kept but ours come last and win). A connection pooler that rejects
+// startup parameters (PgBouncer unless told to ignore them) fails the connection loudly.
 
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { loggableError } from './postgres-errors.ts';
 
-/** The only way adapter SQL reaches the server, so every statement is counted and timed out. */
+/** The only way adapter SQL reaches the server, so every statement is counted. */
 export interface StatementClient {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-export interface ReadSessionSettings {
+export interface ReadPoolSettings {
+  url: string;
+  maxConnections: number;
   statementTimeoutMs: number;
+  connectTimeoutMs: number;
   logger: Logger;
-  /** Called with every statement sent, transaction control included (tests count them). */
-  onStatement?: ((sql: string) => void) | undefined;
 }
 
-/**
- * Runs `work` inside `BEGIN READ ONLY … COMMIT` with statement, lock and idle timeouts and
- * `TimeZone = UTC` scoped to the transaction (set_config(…, true) is SET LOCAL that accepts
- * parameters).
- * UTC matters: dates and zone-less timestamps are read as UTC so buckets are the same on
- * every server whatever its configured zone.
- */
-export async function withReadOnlyTransaction<T>(
-  pool: pg.Pool,
-  settings: ReadSessionSettings,
-  work: (client: StatementClient) => Promise<T>,
-): Promise<T> {
-  const connection = await pool.connect();
-  // A checked-out client has no pool listener; without this an unexpected disconnect would be
-  // an unhandled 'error' event and take the whole daemon down. The failing query rejects anyway.
-  const onClientError = (error: Error) => settings.logger.warn({ error: loggableError(error) }, 'warehouse connection failed during a read');
-  connection.on('error', onClientError);
-  const client = countingClient(connection, settings.onStatement);
-  let healthy = true;
-  try {
-    await client.query('BEGIN READ ONLY');
-    await applyTransactionSettings(client, settings.statementTimeoutMs);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    healthy = await rollbackQuietly(client, settings.logger);
-    throw error;
-  } finally {
-    connection.removeListener('error', onClientError);
-    // A client whose rollback failed is in an unknown state: destroy it rather than reuse it.
-    connection.release(healthy ? undefined : true);
-  }
+export interface ReadSessionSettings {
+  logger: Logger;
+  /** Called with every statement sent (tests and benchmarks count them). */
+  onStatement?: ((sql: string) => void) | undefined;
 }
 
 // Waiting in a lock queue behind someone's DDL helps nobody: give up early (at most half the
 // statement's budget) and try next time.
 const LOCK_TIMEOUT_MS = 5_000;
-// Only reached if this process stalls mid-transaction; the server then ends the session for us.
+// Reads never open a transaction; should one ever be left open, the server ends the session.
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+const IDLE_TIMEOUT_MS = 10_000;
+const SESSION_OPTIONS = '-c default_transaction_read_only=on -c TimeZone=UTC';
+// URL parameters pg would otherwise let override the settings above.
+const OVERRIDDEN_URL_PARAMETERS = ['options', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'];
 
-async function applyTransactionSettings(client: StatementClient, statementTimeoutMs: number): Promise<void> {
-  const statementTimeout = Math.max(1, Math.round(statementTimeoutMs));
-  await client.query(
-    `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
-      set_config('idle_in_transaction_session_timeout', $3, true), set_config('TimeZone', 'UTC', true)`,
-    [String(statementTimeout), String(Math.max(1, Math.min(LOCK_TIMEOUT_MS, Math.round(statementTimeout / 2)))), String(IDLE_IN_TRANSACTION_TIMEOUT_MS)],
-  );
+/** A capped pool whose every connection is read-only, time-limited and in UTC from its start. */
+export function createReadPool(settings: ReadPoolSettings): pg.Pool {
+  const statementTimeout = Math.max(1, Math.round(settings.statementTimeoutMs));
+  const { url, userOptions } = withoutSessionParameters(settings.url);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: settings.maxConnections,
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    statement_timeout: statementTimeout,
+    lock_timeout: Math.max(1, Math.min(LOCK_TIMEOUT_MS, Math.round(statementTimeout / 2))),
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    // Later -c settings win, so the caller's options cannot turn read-only off.
+    options: userOptions ? `${userOptions} ${SESSION_OPTIONS}` : SESSION_OPTIONS,
+    // The server cancels at statement_timeout; this client-side limit only catches a network
+    // that stopped answering altogether, so it leaves the server room to cancel first.
+    query_timeout: statementTimeout + settings.connectTimeoutMs,
+    application_name: 'pipewarden',
+    keepAlive: true,
+    allowExitOnIdle: true,
+  });
+  // An idle connection dropped by the server or network must be logged, never crash the daemon.
+  pool.on('error', (error) => settings.logger.warn({ error: loggableError(error) }, 'idle warehouse connection failed; it will be replaced'));
+  return pool;
+}
+
+/**
+ * pg lets a connection string's parameters override the pool's own settings, so the ones that
+ * carry our session settings are taken out of the URL (its `options` are kept, to be merged).
+ * A string that is not a URL is passed on untouched; pg reads it the same way either way.
+ */
+function withoutSessionParameters(connectionString: string): { url: string; userOptions: string | undefined } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { url: connectionString, userOptions: undefined };
+  }
+  const userOptions = url.searchParams.get('options') ?? undefined;
+  if (!OVERRIDDEN_URL_PARAMETERS.some((name) => url.searchParams.has(name))) return { url: connectionString, userOptions };
+  for (const name of OVERRIDDEN_URL_PARAMETERS) url.searchParams.delete(name);
+  return { url: url.toString(), userOptions };
+}
+
+/**
+ * Runs `work` on one pooled connection and always gives it back. Each statement is its own
+ * read-only transaction (the session settings above); a read that needed several statements to
+ * see one snapshot would need a transaction of its own, and none does today. After a failure
+ * the connection is reused only when the server answered with an ordinary error (the connection
+ * is then idle and in sync); anything else (a network failure, a client-side timeout, a
+ * terminated session) destroys it.
+ */
+export async function withReadSession<T>(pool: pg.Pool, settings: ReadSessionSettings, work: (client: StatementClient) => Promise<T>): Promise<T> {
+  const connection = await pool.connect();
+  // A checked-out client has no pool listener; without this an unexpected disconnect would be
+  // an unhandled 'error' event and take the whole daemon down. The failing query rejects anyway.
+  const onClientError = (error: Error) => settings.logger.warn({ error: loggableError(error) }, 'warehouse connection failed during a read');
+  connection.on('error', onClientError);
+  let reusable = true;
+  try {
+    return await work(countingClient(connection, settings.onStatement));
+  } catch (error) {
+    reusable = error instanceof pg.DatabaseError && error.severity === 'ERROR';
+    if (!reusable) settings.logger.debug({ error: loggableError(error) }, 'discarding the warehouse connection a read failed on');
+    throw error;
+  } finally {
+    connection.removeListener('error', onClientError);
+    connection.release(reusable ? undefined : true);
+  }
 }
 
 function countingClient(connection: pg.PoolClient, onStatement: ((sql: string) => void) | undefined): StatementClient {
@@ -75,14 +124,4 @@ function countingClient(connection: pg.PoolClient, onStatement: ((sql: string) =
       return connection.query<R>(sql, params as unknown[] | undefined);
     },
   };
-}
-
-async function rollbackQuietly(client: StatementClient, logger: Logger): Promise<boolean> {
-  try {
-    await client.query('ROLLBACK');
-    return true;
-  } catch (error) {
-    logger.debug({ error: loggableError(error) }, 'rollback after a failed warehouse read failed; discarding the connection');
-    return false;
-  }
 }

@@ -1,18 +1,18 @@
 // The Postgres adapter of the Warehouse port. Small on purpose: the SQL lives in
-// postgres-catalog.ts and postgres-profile.ts, the transaction discipline in postgres-session.ts
-// and the error translation in postgres-errors.ts; this file wires them to one capped pool.
+// postgres-catalog.ts and postgres-profile.ts, the session discipline (read-only, timeouts, UTC)
+// in postgres-session.ts and the error translation in postgres-errors.ts; this file wires them
+// to one capped pool.
 
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { WarehouseConfig } from '../config/schema.ts';
 import { WarehouseError } from '../errors.ts';
 import { createConcurrencyLimit } from './concurrency-limit.ts';
 import { readCatalog, selectTableColumns, tableKey } from './postgres-catalog.ts';
 import type { PostgresColumn } from './postgres-catalog.ts';
-import { loggableError, redactUrl, toWarehouseError } from './postgres-errors.ts';
+import { redactUrl, toWarehouseError } from './postgres-errors.ts';
 import type { ErrorContext } from './postgres-errors.ts';
 import { buildMaxTimestampStatement, buildProfileStatement, selectMaxTimestamp, selectProfile } from './postgres-profile.ts';
-import { withReadOnlyTransaction } from './postgres-session.ts';
+import { createReadPool, withReadSession } from './postgres-session.ts';
 import type { StatementClient } from './postgres-session.ts';
 import { qualifiedName } from './quote.ts';
 import type { BucketProfile, BucketQuery, CatalogTable, ListTablesOptions, TableRef, Warehouse } from './warehouse.ts';
@@ -26,14 +26,18 @@ export interface PostgresWarehouseOptions {
 // undefined function/operator (avg over text), datatype mismatch, bad text-to-number cast.
 const STALE_SCHEMA_STATES = new Set(['42703', '42P01', '42883', '42804', '22P02']);
 
-const IDLE_TIMEOUT_MS = 10_000;
-
 export function createPostgresWarehouse(name: string, config: WarehouseConfig, logger: Logger, options: PostgresWarehouseOptions = {}): Warehouse {
   const log = logger.child({ warehouse: name });
   const redactedUrl = redactUrl(config.url);
-  const pool = createPool(config, log);
+  const pool = createReadPool({
+    url: config.url,
+    maxConnections: config.max_connections,
+    statementTimeoutMs: config.statement_timeout,
+    connectTimeoutMs: config.connect_timeout,
+    logger: log,
+  });
   const limit = createConcurrencyLimit(config.max_connections);
-  const session = { statementTimeoutMs: config.statement_timeout, logger: log, onStatement: options.onStatement };
+  const session = { logger: log, onStatement: options.onStatement };
   // Column types decide which SQL a profile needs. Caching them (refreshed by every catalog
   // listing) keeps a profile at one statement; a statement failing the way stale types make
   // it fail is retried once with freshly read columns.
@@ -43,7 +47,7 @@ export function createPostgresWarehouse(name: string, config: WarehouseConfig, l
   async function read<T>(context: Omit<ErrorContext, 'warehouse' | 'redactedUrl'>, work: (client: StatementClient) => Promise<T>): Promise<T> {
     if (closing) throw new WarehouseError('warehouse_query', name, `Warehouse "${name}" is closed; pipewarden is shutting down.`);
     try {
-      return await limit(() => withReadOnlyTransaction(pool, session, work));
+      return await limit(() => withReadSession(pool, session, work));
     } catch (error) {
       throw toWarehouseError(error, { ...context, warehouse: name, redactedUrl });
     }
@@ -100,24 +104,6 @@ export function createPostgresWarehouse(name: string, config: WarehouseConfig, l
       return closing;
     },
   };
-}
-
-function createPool(config: WarehouseConfig, log: Logger): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: config.url,
-    max: config.max_connections,
-    idleTimeoutMillis: IDLE_TIMEOUT_MS,
-    connectionTimeoutMillis: config.connect_timeout,
-    // The server cancels at statement_timeout; this client-side limit only catches a network
-    // that stopped answering altogether, so it leaves the server room to cancel first.
-    query_timeout: config.statement_timeout + config.connect_timeout,
-    application_name: 'pipewarden',
-    keepAlive: true,
-    allowExitOnIdle: true,
-  });
-  // An idle connection dropped by the server or network must be logged, never crash the daemon.
-  pool.on('error', (error) => log.warn({ error: loggableError(error) }, 'idle warehouse connection failed; it will be replaced'));
-  return pool;
 }
 
 function isStaleSchemaError(error: unknown): boolean {

@@ -6,13 +6,14 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
-import pg from 'pg';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WarehouseError } from '../../src/errors.ts';
 import { redactUrl, toWarehouseError } from '../../src/warehouse/postgres-errors.ts';
 import { createPostgresWarehouse } from '../../src/warehouse/postgres-warehouse.ts';
-import { withReadOnlyTransaction } from '../../src/warehouse/postgres-session.ts';
+import { createReadPool, withReadSession } from '../../src/warehouse/postgres-session.ts';
+import { quoteIdentifier } from '../../src/warehouse/quote.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { createBlankDatabase } from '../helpers/postgres.ts';
@@ -105,17 +106,76 @@ describe('concurrency', () => {
   });
 });
 
-describe('read-only transactions', () => {
-  it('refuses a write sent through the read helper', async () => {
-    const pool = new pg.Pool({ connectionString: database.url, max: 1, application_name: 'pipewarden' });
+function readPool(url: string, statementTimeoutMs = 5_000): pg.Pool {
+  return createReadPool({ url, maxConnections: 1, statementTimeoutMs, connectTimeoutMs: 5_000, logger: testLogger() });
+}
+
+const session = { logger: testLogger() };
+
+async function backendPid(pool: pg.Pool): Promise<number> {
+  return withReadSession(pool, session, async (client) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+}
+
+describe('read-only sessions', () => {
+  it('refuses a write sent through the read helper, and keeps the connection the server answered on', async () => {
+    const pool = readPool(database.url);
     try {
-      const error = await rejectionOf(
-        withReadOnlyTransaction(pool, { statementTimeoutMs: 5_000, logger: testLogger() }, (client) => client.query('INSERT INTO shop.audit VALUES (1)')),
-      );
+      const pid = await backendPid(pool);
+      const error = await rejectionOf(withReadSession(pool, session, (client) => client.query('INSERT INTO shop.audit VALUES (1)')));
       expect(error.code).toBe('25006');
-      // The failed transaction was rolled back and the connection returned, not left open.
-      expect(pool.idleCount).toBe(1);
+      // An ordinary error leaves the connection idle and in sync: returned, not reconnected.
+      expect(pool.totalCount).toBe(1);
+      expect(await backendPid(pool)).toBe(pid);
       expect(await openTransactions()).toBe(0);
+      expect((await database.pool().query('SELECT * FROM shop.audit')).rowCount).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('keeps read-only, the timeouts and UTC over database defaults and over the URL, keeping the URL\'s other options', async () => {
+    const name = quoteIdentifier(database.name);
+    await database.pool().query(`ALTER DATABASE ${name} SET TimeZone = 'Asia/Kathmandu'`);
+    const url = new URL(database.url);
+    url.searchParams.set('options', '-c default_transaction_read_only=off -c TimeZone=America/Chicago -c search_path=shop');
+    url.searchParams.set('statement_timeout', '0');
+    url.searchParams.set('lock_timeout', '0');
+    const pool = readPool(url.toString(), 3_000);
+    try {
+      const settings = await withReadSession(pool, session, async (client) => {
+        const result = await client.query<{ name: string; setting: string }>(
+          `SELECT name, setting FROM pg_settings WHERE name IN ('default_transaction_read_only', 'transaction_read_only',
+            'TimeZone', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'search_path') ORDER BY name`,
+        );
+        return Object.fromEntries(result.rows.map((row) => [row.name, row.setting]));
+      });
+      expect(settings).toEqual({
+        default_transaction_read_only: 'on',
+        idle_in_transaction_session_timeout: '60000',
+        lock_timeout: '1500',
+        search_path: 'shop',
+        statement_timeout: '3000',
+        TimeZone: 'UTC',
+        transaction_read_only: 'on',
+      });
+      const error = await rejectionOf(withReadSession(pool, session, (client) => client.query('INSERT INTO audit VALUES (1)')));
+      expect(error.code).toBe('25006');
+    } finally {
+      await pool.end();
+      await database.pool().query(`ALTER DATABASE ${name} RESET TimeZone`);
+    }
+  });
+
+  it('destroys a connection that failed other than by an ordinary error, and reads on with a new one', async () => {
+    const pool = readPool(database.url);
+    try {
+      const pid = await backendPid(pool);
+      const read = rejectionOf(withReadSession(pool, session, (client) => client.query('SELECT pg_sleep(5)')));
+      await sleep(200);
+      await database.pool().query('SELECT pg_terminate_backend($1)', [pid]);
+      expect((await read).code).toBe('57P01');
+      expect(pool.totalCount).toBe(0);
+      expect(await backendPid(pool)).not.toBe(pid);
     } finally {
       await pool.end();
     }
