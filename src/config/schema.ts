@@ -141,6 +141,32 @@ export const pagerdutySchema = z.strictObject({
   webhook_secrets: z.array(z.string()).default([]).describe('Webhook v3 signing secrets (several during rotation).'),
 });
 
+const evaluations = (fallback: number, what: string) => z.number().int().min(1).max(100).default(fallback).describe(what);
+
+export const incidentsSchema = z.strictObject({
+  pending: z
+    .strictObject({
+      fail: evaluations(1, 'Consecutive failing evaluations before an incident opens as critical.'),
+      warn: evaluations(2, 'Consecutive warning (or failing) evaluations before an incident opens as a warning.'),
+      error: evaluations(3, 'Consecutive could-not-measure evaluations before an incident opens.'),
+    })
+    .prefault({})
+    .describe('The pending period (Prometheus `for`), in evaluations of the check.'),
+  resolve_after: evaluations(2, 'Consecutive passing evaluations that resolve an incident.'),
+  flapping: z
+    .strictObject({
+      window: duration.prefault('1h').describe('How far back opens and resolves are counted.'),
+      max_changes: evaluations(4, 'More opens and resolves than this within the window: one flapping notice, then quiet.'),
+    })
+    .prefault({})
+    .describe('Flap detection.'),
+  renotify: duration.optional().describe('Remind the owner of an unacknowledged incident this often, e.g. "4h"; unset: never.'),
+  page_on: z
+    .array(z.enum(['warning', 'error', 'critical']))
+    .default(['critical'])
+    .describe('Severities that page PagerDuty (fail → critical, could not measure → error, warn → warning); the others go to Slack only.'),
+});
+
 export const loggingSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level.'),
 });
@@ -161,6 +187,7 @@ export const configSchema = z.strictObject({
   notifications: notificationsSchema.prefault({}).describe('Notification settings.'),
   slack: slackSchema.optional().describe('Slack app credentials.'),
   pagerduty: pagerdutySchema.optional().describe('PagerDuty settings.'),
+  incidents: incidentsSchema.prefault({}).describe('When a failing check becomes an incident, and who is told.'),
   runbooks: z.string().default('./runbooks').describe('Folder of runbook YAML files.'),
   logging: loggingSchema.prefault({}).describe('Logging.'),
 });
@@ -173,6 +200,7 @@ export type StateConfig = z.output<typeof stateSchema>;
 export type FreshnessConfig = z.output<typeof freshnessSchema>;
 export type VolumeConfig = z.output<typeof volumeSchema>;
 export type DistributionConfig = z.output<typeof distributionSchema>;
+export type IncidentsConfig = z.output<typeof incidentsSchema>;
 export type ProfilingConfig = z.output<typeof profilingSchema>;
 
 /** A monitor's freshness settings, with `freshness: true` read as all defaults. */

@@ -80,8 +80,8 @@ export function advanceIncident(tracking: CheckTracking, status: FindingStatus, 
   const events: LifecycleEvent[] = [];
   const next: CheckTracking = {
     ...tracking,
-    streaks: nextStreaks(tracking.streaks, status),
-    okStreak: status === 'ok' ? tracking.okStreak + 1 : 0,
+    streaks: nextStreaks(tracking.streaks, status, settings),
+    okStreak: status === 'ok' ? Math.min(tracking.okStreak + 1, Math.max(1, settings.resolveAfter)) : 0,
     okSince: status === 'ok' ? (tracking.okSince ?? now) : undefined,
     lastStatus: status,
     changes: tracking.changes.filter((at) => at > now - settings.flapWindowMs),
@@ -112,12 +112,12 @@ export function resolveIncidentByHand(tracking: CheckTracking, now: number): Che
 
 // A failing evaluation also continues a warning streak (the data is at least that bad); not
 // being able to measure is a different problem and has its own streak.
-function nextStreaks(streaks: Readonly<Record<ProblemStatus, number>>, status: FindingStatus): Record<ProblemStatus, number> {
-  return {
-    warn: status === 'warn' || status === 'fail' ? streaks.warn + 1 : 0,
-    error: status === 'error' ? streaks.error + 1 : 0,
-    fail: status === 'fail' ? streaks.fail + 1 : 0,
-  };
+// Streaks stop counting where they stop mattering (their pending count; okStreak at
+// resolveAfter), so a check that stays ok or stays failing leaves its tracking unchanged and
+// the store has nothing to write.
+function nextStreaks(streaks: Readonly<Record<ProblemStatus, number>>, status: FindingStatus, settings: LifecycleSettings): Record<ProblemStatus, number> {
+  const grow = (level: ProblemStatus, continues: boolean): number => (continues ? Math.min(streaks[level] + 1, Math.max(1, settings.pendingEvaluations[level])) : 0);
+  return { warn: grow('warn', status === 'warn' || status === 'fail'), error: grow('error', status === 'error'), fail: grow('fail', status === 'fail') };
 }
 
 /** The highest level whose streak has lasted its pending count. */

@@ -152,3 +152,13 @@ describe('resolveIncidentByHand', () => {
     expect(acknowledgeIncident(NEW_TRACKING)).toBe(NEW_TRACKING);
   });
 });
+
+describe('steady checks', () => {
+  it('leave their tracking unchanged, so the store has nothing to write', () => {
+    const settings = { ...SETTINGS, renotifyIntervalMs: undefined };
+    const ok = play(['ok', 'ok', 'ok'], settings).tracking;
+    expect(advanceIncident(ok, 'ok', settings, 3 * MINUTE).tracking).toEqual(ok);
+    const failing = play(['fail', 'fail', 'fail'], settings).tracking;
+    expect(advanceIncident(failing, 'fail', settings, 3 * MINUTE).tracking).toEqual(failing);
+  });
+});

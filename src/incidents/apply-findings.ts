@@ -1,0 +1,171 @@
+// Findings → incidents. After a judging job stores its findings, each check's evaluation goes
+// through the lifecycle (src/incidents/lifecycle.ts) in ONE transaction per batch: the checks'
+// tracking rows are locked, incidents opened or changed, their timelines written and the
+// notifications they cause queued in the outbox. A crash anywhere leaves all or none of it.
+
+import { isDeepStrictEqual } from 'node:util';
+import type pg from 'pg';
+import type { Config } from '../config/schema.ts';
+import { routeForAsset } from '../notify/routing.ts';
+import {
+  insertIncident,
+  insertIncidentEvents,
+  insertOutboxItems,
+  lockTracking,
+  saveTracking,
+  updateIncident,
+  type IncidentEventRecord,
+  type IncidentRow,
+  type OutboxItem,
+  type StoredTracking,
+  type TrackingRow,
+} from '../store/incident-records.ts';
+import { selectActiveSilences } from '../store/silences.ts';
+import type { Finding } from '../types.ts';
+import { advanceIncident, NEW_TRACKING, type CheckTracking, type LifecycleEvent, type LifecycleSettings } from './lifecycle.ts';
+import { planNotifications, type NotificationChannels } from './plan-notifications.ts';
+import { silenceFor, type Silence } from './silences.ts';
+
+export interface IncidentOutcome {
+  opened: number;
+  resolved: number;
+  queued: number;
+}
+
+export function lifecycleSettings(config: Config): LifecycleSettings {
+  const { incidents } = config;
+  return {
+    pendingEvaluations: incidents.pending,
+    resolveAfter: incidents.resolve_after,
+    flapWindowMs: incidents.flapping.window,
+    flapMaxChanges: incidents.flapping.max_changes,
+    renotifyIntervalMs: incidents.renotify,
+  };
+}
+
+export function notificationChannels(config: Config): NotificationChannels {
+  return { console: config.notifications.console, slack: config.slack?.bot_token !== undefined && config.slack.bot_token !== '' };
+}
+
+/** Applies one job's findings (at most one per check) to their incidents. */
+export async function applyFindings(pool: pg.Pool, config: Config, findings: readonly Finding[], now: Date): Promise<IncidentOutcome> {
+  const outcome: IncidentOutcome = { opened: 0, resolved: 0, queued: 0 };
+  if (findings.length === 0) return outcome;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const work = new Batch(client, config, now, await selectActiveSilences(client, now));
+    const locked = await lockTracking(client, findings.map((finding) => finding.check), storedPart(NEW_TRACKING), now);
+    for (const finding of findings) await work.apply(finding, locked.get(finding.check));
+    await work.flush(outcome);
+    await client.query('COMMIT');
+    return outcome;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+class Batch {
+  private readonly settings: LifecycleSettings;
+  private readonly trackings: Array<{ checkId: string; tracking: StoredTracking; incidentId: string | null }> = [];
+  private readonly events: IncidentEventRecord[] = [];
+  private readonly items: OutboxItem[] = [];
+  private opened = 0;
+  private resolved = 0;
+  private readonly client: pg.ClientBase;
+  private readonly config: Config;
+  private readonly now: Date;
+  private readonly silences: readonly Silence[];
+
+  constructor(client: pg.ClientBase, config: Config, now: Date, silences: readonly Silence[]) {
+    this.client = client;
+    this.config = config;
+    this.now = now;
+    this.silences = silences;
+    this.settings = lifecycleSettings(config);
+  }
+
+  async apply(finding: Finding, row: TrackingRow | undefined): Promise<void> {
+    const before: CheckTracking = { ...(row?.tracking ?? storedPart(NEW_TRACKING)), incident: activeIncident(row?.incident ?? null) };
+    const step = advanceIncident(before, finding.status, this.settings, this.now.getTime());
+    let incident = row?.incident ?? null;
+    for (const event of step.events) incident = await this.record(event, finding, incident);
+    if (incident !== null && step.events.length === 0 && incident.status !== 'resolved') {
+      // Keep the evidence current even when nothing worth a message happened.
+      if (finding.status !== 'ok') incident = await updateIncident(this.client, incident.id, { lastFinding: finding });
+    }
+    const incidentId = step.tracking.incident === undefined ? null : (incident?.id ?? null);
+    const stored = storedPart(step.tracking);
+    // jsonb reorders keys, hence a deep comparison rather than comparing JSON text.
+    if (row === undefined || !isDeepStrictEqual(stored, row.tracking) || incidentId !== (row.incident?.id ?? null)) {
+      this.trackings.push({ checkId: finding.check, tracking: stored, incidentId });
+    }
+  }
+
+  async flush(outcome: IncidentOutcome): Promise<void> {
+    await saveTracking(this.client, this.trackings, this.now);
+    await insertIncidentEvents(this.client, this.events, this.now);
+    await insertOutboxItems(this.client, this.items, this.now);
+    outcome.opened += this.opened;
+    outcome.resolved += this.resolved;
+    outcome.queued += this.items.length;
+  }
+
+  private async record(event: LifecycleEvent, finding: Finding, current: IncidentRow | null): Promise<IncidentRow | null> {
+    const incident = await this.change(event, finding, current);
+    if (incident === null) return null;
+    this.events.push({ incidentId: incident.id, type: event.type, source: 'pipewarden', detail: { ...event, status: finding.status, message: finding.message } });
+    if (event.type === 'status_changed') return incident;
+    const silence = silenceFor(this.silences, finding);
+    const plan = planNotifications({
+      change: event,
+      incident,
+      route: routeForAsset(this.config, finding.asset),
+      channels: notificationChannels(this.config),
+      pageOn: this.config.incidents.page_on,
+      silencedBy: silence,
+    });
+    if (silence !== undefined) this.events.push({ incidentId: incident.id, type: 'notification_suppressed', source: 'pipewarden', detail: { silence: silence.id, reason: silence.reason } });
+    this.items.push(...plan.items);
+    return plan.pages ? await updateIncident(this.client, incident.id, { pagedAt: this.now }) : incident;
+  }
+
+  private async change(event: LifecycleEvent, finding: Finding, current: IncidentRow | null): Promise<IncidentRow | null> {
+    const at = this.now;
+    if (current === null || current.status === 'resolved') {
+      if (event.type !== 'opened' && event.type !== 'flapping') return null;
+      this.opened += 1;
+      const owner = routeForAsset(this.config, finding.asset).owner;
+      return insertIncident(this.client, { finding, severity: event.severity, flapping: event.type === 'flapping', owner, openedAt: at });
+    }
+    switch (event.type) {
+      case 'severity_raised':
+        return updateIncident(this.client, current.id, { severity: event.to, lastNotifiedAt: at, lastFinding: finding });
+      case 'flapping':
+        return updateIncident(this.client, current.id, { flapping: true, lastNotifiedAt: at, lastFinding: finding });
+      case 'reminded':
+        return updateIncident(this.client, current.id, { lastNotifiedAt: at, lastFinding: finding });
+      case 'resolved':
+        this.resolved += 1;
+        return updateIncident(this.client, current.id, { status: 'resolved', resolved: { at, by: 'pipewarden' }, lastFinding: finding });
+      case 'status_changed':
+        return updateIncident(this.client, current.id, { lastFinding: finding });
+      default:
+        return current;
+    }
+  }
+}
+
+function activeIncident(row: IncidentRow | null): CheckTracking['incident'] {
+  if (row === null || row.status === 'resolved') return undefined;
+  return { severity: row.severity, status: row.status, openedAt: row.opened_at.getTime(), lastNotifiedAt: row.last_notified_at.getTime(), flapping: row.flapping };
+}
+
+function storedPart(tracking: CheckTracking): StoredTracking {
+  const { incident: _incident, ...stored } = tracking;
+  // JSON has no undefined: drop it so stored and re-read trackings compare equal.
+  return JSON.parse(JSON.stringify(stored)) as StoredTracking;
+}

@@ -1,0 +1,109 @@
+// What to tell whom when an incident changes: pure, from the change, the incident as it now is,
+// the owner's route and the settings, to outbox items. PagerDuty hears about an incident only
+// once its severity pages (`incidents.page_on`), and then about its acknowledgement and
+// resolution; the console (and Slack, once configured) hears every change. A silence turns the
+// items into nothing but a timeline note.
+
+import type { IncidentRow, OutboxChannel, OutboxItem } from '../store/incident-records.ts';
+import type { NotificationRoute } from '../notify/notification.ts';
+import type { LifecycleEvent } from './lifecycle.ts';
+
+export type IncidentChange = LifecycleEvent | { type: 'acknowledged'; by: string; source: string } | { type: 'resolved_by_hand'; by: string; source: string };
+
+export interface NotificationChannels {
+  console: boolean;
+  /** Slack delivery is configured (a bot token); the owner's channel still has to exist. */
+  slack: boolean;
+}
+
+export interface PlanInput {
+  change: IncidentChange;
+  incident: IncidentRow;
+  route: NotificationRoute;
+  channels: NotificationChannels;
+  pageOn: readonly IncidentRow['severity'][];
+  /** The active silence covering this check, if any. */
+  silencedBy?: { id: string; reason: string } | undefined;
+}
+
+export interface NotificationPlan {
+  items: OutboxItem[];
+  /** PagerDuty is told about this incident for the first time. */
+  pages: boolean;
+}
+
+export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
+
+export function planNotifications(input: PlanInput): NotificationPlan {
+  if (input.silencedBy !== undefined) return { items: [], pages: false };
+  const { incident } = input;
+  const text = describeIncidentChange(input.change, incident);
+  const payload = { change: input.change.type, text, incident: incidentSummary(incident), finding: incident.last_finding };
+  const items: OutboxItem[] = [];
+  const add = (channel: OutboxChannel, extra: Record<string, unknown> = {}) => items.push({ incidentId: incident.id, channel, payload: { ...payload, ...extra } });
+  if (input.channels.console) add('console');
+  if (input.channels.slack && input.route.slackChannel !== undefined) add('slack', { slackChannel: input.route.slackChannel });
+  const action = pagerDutyAction(input);
+  if (action !== undefined) add('pagerduty', { action });
+  return { items, pages: action === 'trigger' && incident.paged_at === null };
+}
+
+function pagerDutyAction(input: PlanInput): PagerDutyAction | undefined {
+  const { change, incident } = input;
+  if (!input.route.pagerduty) return undefined;
+  const known = incident.paged_at !== null;
+  const pages = input.pageOn.includes(incident.severity);
+  switch (change.type) {
+    case 'opened':
+    case 'severity_raised':
+    case 'flapping':
+      // A flapping notice on an incident PagerDuty already has changes nothing there.
+      return pages && !known ? 'trigger' : undefined;
+    case 'acknowledged':
+      return known ? 'acknowledge' : undefined;
+    case 'resolved':
+    case 'resolved_by_hand':
+      return known ? 'resolve' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function incidentSummary(incident: IncidentRow): Record<string, unknown> {
+  return {
+    id: incident.id,
+    dedupKey: incident.dedup_key,
+    check: incident.check_id,
+    kind: incident.kind,
+    asset: incident.asset,
+    severity: incident.severity,
+    status: incident.status,
+    flapping: incident.flapping,
+    owner: incident.owner,
+    openedAt: incident.opened_at.toISOString(),
+  };
+}
+
+/** One line a person understands, led by what happened. */
+export function describeIncidentChange(change: IncidentChange, incident: IncidentRow): string {
+  const subject = `incident #${incident.id} ${incident.kind} ${incident.asset}`;
+  const evidence = incident.last_finding.message;
+  switch (change.type) {
+    case 'opened':
+      return `OPENED (${incident.severity}) ${subject}: ${evidence}`;
+    case 'severity_raised':
+      return `NOW ${change.to.toUpperCase()} ${subject}: ${evidence}`;
+    case 'flapping':
+      return `FLAPPING ${subject}: it keeps failing and recovering; pipewarden stays quiet about it until it has been stable for a while. Latest: ${evidence}`;
+    case 'reminded':
+      return `STILL OPEN ${subject} since ${incident.opened_at.toISOString()}: ${evidence}`;
+    case 'resolved':
+      return `RESOLVED ${subject}: ${evidence}`;
+    case 'acknowledged':
+      return `ACKNOWLEDGED ${subject} by ${change.by} (${change.source})`;
+    case 'resolved_by_hand':
+      return `RESOLVED ${subject} by ${change.by} (${change.source})`;
+    case 'status_changed':
+      return `${subject} is now ${change.to}: ${evidence}`;
+  }
+}

@@ -1,0 +1,213 @@
+// The incident tables (migrations/0004_incidents.sql): check tracking, incidents, their timeline
+// and the outbox. Callers run these inside one transaction per batch of findings, so an
+// incident change, its timeline and the notifications it causes land together or not at all.
+
+import type pg from 'pg';
+import type { CheckTracking } from '../incidents/lifecycle.ts';
+import type { Finding } from '../types.ts';
+
+export interface IncidentRow {
+  id: string;
+  check_id: string;
+  kind: string;
+  asset: string;
+  column_name: string | null;
+  dedup_key: string;
+  status: 'open' | 'acknowledged' | 'resolved';
+  severity: 'warning' | 'error' | 'critical';
+  flapping: boolean;
+  owner: string | null;
+  opened_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  last_notified_at: Date;
+  paged_at: Date | null;
+  last_finding: Finding;
+}
+
+/** The lifecycle's memory of a check without its incident (that lives in `incidents`). */
+export type StoredTracking = Omit<CheckTracking, 'incident'>;
+
+export interface TrackingRow {
+  check_id: string;
+  tracking: StoredTracking;
+  incident: IncidentRow | null;
+}
+
+const INSERT_MISSING_TRACKING = `
+INSERT INTO check_tracking (check_id, tracking, evaluated_at)
+SELECT check_id, $2::jsonb, $3 FROM unnest($1::text[]) AS check_id
+ON CONFLICT (check_id) DO NOTHING`;
+
+// Ordered by check id so two jobs locking overlapping checks never deadlock.
+const SELECT_TRACKING_FOR_UPDATE = `
+SELECT t.check_id, t.tracking, to_jsonb(i.*) AS incident
+FROM check_tracking t LEFT JOIN incidents i ON i.id = t.incident_id
+WHERE t.check_id = ANY($1::text[])
+ORDER BY t.check_id
+FOR UPDATE OF t`;
+
+/** Locks the tracking rows of these checks (creating missing ones) until the transaction ends. */
+export async function lockTracking(client: pg.ClientBase, checkIds: readonly string[], initial: StoredTracking, now: Date): Promise<Map<string, TrackingRow>> {
+  if (checkIds.length === 0) return new Map();
+  await client.query(INSERT_MISSING_TRACKING, [checkIds, JSON.stringify(initial), now]);
+  const result = await client.query<{ check_id: string; tracking: StoredTracking; incident: (Omit<IncidentRow, 'id'> & { id: number | string }) | null }>(
+    SELECT_TRACKING_FOR_UPDATE,
+    [checkIds],
+  );
+  return new Map(result.rows.map((row) => [row.check_id, { check_id: row.check_id, tracking: row.tracking, incident: row.incident === null ? null : incidentFromJson(row.incident) }]));
+}
+
+// to_jsonb turns timestamps into strings and bigints into numbers: back to the row's types.
+function incidentFromJson(json: Omit<IncidentRow, 'id'> & { id: number | string }): IncidentRow {
+  const date = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+  return {
+    ...json,
+    id: String(json.id),
+    opened_at: new Date(json.opened_at),
+    acknowledged_at: date(json.acknowledged_at),
+    resolved_at: date(json.resolved_at),
+    last_notified_at: new Date(json.last_notified_at),
+    paged_at: date(json.paged_at),
+  };
+}
+
+const UPSERT_TRACKING = `
+INSERT INTO check_tracking (check_id, tracking, incident_id, evaluated_at)
+SELECT r.check_id, r.tracking, r.incident_id, $2
+FROM jsonb_to_recordset($1::jsonb) AS r(check_id text, tracking jsonb, incident_id bigint)
+ON CONFLICT (check_id) DO UPDATE SET tracking = excluded.tracking, incident_id = excluded.incident_id, evaluated_at = excluded.evaluated_at`;
+
+export async function saveTracking(
+  client: pg.ClientBase,
+  rows: ReadonlyArray<{ checkId: string; tracking: StoredTracking; incidentId: string | null }>,
+  now: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const records = rows.map((row) => ({ check_id: row.checkId, tracking: row.tracking, incident_id: row.incidentId }));
+  await client.query(UPSERT_TRACKING, [JSON.stringify(records), now]);
+}
+
+export interface NewIncident {
+  finding: Finding;
+  severity: IncidentRow['severity'];
+  flapping: boolean;
+  owner: string | undefined;
+  openedAt: Date;
+}
+
+// The dedup key comes from the row's own id: the same from every replica, across restarts.
+const INSERT_INCIDENT = `
+WITH next AS (SELECT nextval(pg_get_serial_sequence('incidents', 'id')) AS id)
+INSERT INTO incidents (id, check_id, kind, asset, column_name, dedup_key, status, severity, flapping, owner,
+  opened_at, last_notified_at, last_finding)
+SELECT next.id, $1, $2, $3, $4, 'pipewarden/' || next.id || '/' || $1, 'open', $5, $6, $7, $8, $8, $9::jsonb
+FROM next
+RETURNING *`;
+
+export async function insertIncident(client: pg.ClientBase, incident: NewIncident): Promise<IncidentRow> {
+  const { finding } = incident;
+  const result = await client.query<IncidentRow>(INSERT_INCIDENT, [
+    finding.check,
+    finding.kind,
+    finding.asset,
+    finding.column ?? null,
+    incident.severity,
+    incident.flapping,
+    incident.owner ?? null,
+    incident.openedAt,
+    JSON.stringify(finding),
+  ]);
+  return normalizeId(result.rows[0] as IncidentRow);
+}
+
+export interface IncidentUpdate {
+  status?: IncidentRow['status'];
+  severity?: IncidentRow['severity'];
+  flapping?: boolean;
+  lastNotifiedAt?: Date;
+  pagedAt?: Date;
+  acknowledged?: { at: Date; by: string };
+  resolved?: { at: Date; by: string };
+  lastFinding?: Finding;
+}
+
+const UPDATE_INCIDENT = `
+UPDATE incidents SET
+  status = coalesce($2, status),
+  severity = coalesce($3, severity),
+  flapping = coalesce($4, flapping),
+  last_notified_at = coalesce($5, last_notified_at),
+  paged_at = coalesce(paged_at, $6),
+  acknowledged_at = coalesce($7, acknowledged_at),
+  acknowledged_by = coalesce($8, acknowledged_by),
+  resolved_at = coalesce($9, resolved_at),
+  resolved_by = coalesce($10, resolved_by),
+  last_finding = coalesce($11::jsonb, last_finding)
+WHERE id = $1
+RETURNING *`;
+
+export async function updateIncident(client: pg.ClientBase, id: string, update: IncidentUpdate): Promise<IncidentRow> {
+  const result = await client.query<IncidentRow>(UPDATE_INCIDENT, [
+    id,
+    update.status ?? null,
+    update.severity ?? null,
+    update.flapping ?? null,
+    update.lastNotifiedAt ?? null,
+    update.pagedAt ?? null,
+    update.acknowledged?.at ?? null,
+    update.acknowledged?.by ?? null,
+    update.resolved?.at ?? null,
+    update.resolved?.by ?? null,
+    update.lastFinding === undefined ? null : JSON.stringify(update.lastFinding),
+  ]);
+  const row = result.rows[0];
+  if (row === undefined) throw new Error(`incident ${id} vanished inside its own transaction`);
+  return normalizeId(row);
+}
+
+function normalizeId(row: IncidentRow): IncidentRow {
+  return { ...row, id: String(row.id) };
+}
+
+export interface IncidentEventRecord {
+  incidentId: string;
+  type: string;
+  actor?: string | undefined;
+  source?: string | undefined;
+  detail?: Record<string, unknown>;
+}
+
+const INSERT_INCIDENT_EVENTS = `
+INSERT INTO incident_events (incident_id, at, type, actor, source, detail)
+SELECT e.incident_id, $2, e.type, e.actor, e.source, coalesce(e.detail, '{}'::jsonb)
+FROM jsonb_to_recordset($1::jsonb) AS e(incident_id bigint, type text, actor text, source text, detail jsonb)`;
+
+export async function insertIncidentEvents(client: pg.ClientBase, events: readonly IncidentEventRecord[], at: Date): Promise<void> {
+  if (events.length === 0) return;
+  const records = events.map((event) => ({ incident_id: event.incidentId, type: event.type, actor: event.actor ?? null, source: event.source ?? null, detail: event.detail ?? {} }));
+  await client.query(INSERT_INCIDENT_EVENTS, [JSON.stringify(records), at]);
+}
+
+export type OutboxChannel = 'console' | 'slack' | 'pagerduty';
+
+export interface OutboxItem {
+  incidentId: string;
+  channel: OutboxChannel;
+  payload: Record<string, unknown>;
+}
+
+const INSERT_OUTBOX_ITEMS = `
+INSERT INTO outbox (incident_id, channel, payload, next_attempt_at, created_at)
+SELECT o.incident_id, o.channel, o.payload, $2, $2
+FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (incident_id bigint, channel text, payload jsonb)) WITH ORDINALITY AS o(incident_id, channel, payload, n)
+ORDER BY o.n`;
+
+/** Queues notifications; ids (delivery order per incident and channel) follow the given order. */
+export async function insertOutboxItems(client: pg.ClientBase, items: readonly OutboxItem[], at: Date): Promise<void> {
+  if (items.length === 0) return;
+  const records = items.map((item) => ({ incident_id: item.incidentId, channel: item.channel, payload: item.payload }));
+  await client.query(INSERT_OUTBOX_ITEMS, [JSON.stringify(records), at]);
+}
