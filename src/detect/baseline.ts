@@ -9,20 +9,28 @@
 //   just keeps learning.
 // - Centre: median. Spread: MAD × 1.4826, inflated by 1 + 1/(n − 1) for small samples (3 points
 //   give a MAD that is mostly luck), floored at 5 % of |centre| and at `minSpread`.
-// - Band: centre ± k·spread, k = 5 (low), 4 (medium), 3 (high) robust sigmas, then widened to at
-//   least `minAbsoluteChange` and `minRelativeChange`·|centre| so tiny tables don't page.
+// - Band: centre ± k·spread, k = 5 (low), 4 (medium), 3 (high) robust sigmas for one judgement a
+//   day; buckets shorter than a day are judged many times a day and get the same tail per day
+//   (perDaySigmas: 4 σ a day is 4.7 σ an hour). Then widened to at least `minAbsoluteChange` and
+//   `minRelativeChange`·|centre| so tiny tables don't page.
 // - Fitted noise (`noise` setting): a slot of hour-of-week or day-of-week has 3–4 points, whose
 //   MAD is mostly luck, so the spread is also at least the series' own noise, fitted once per
 //   grouping on every slot's leave-one-out prediction errors (hundreds instead of 3 points).
 //   `additive` (distribution measures): their scaled MAD. `counts` (volume): variance m + φ·m²
 //   (Poisson plus a multiplicative part, as for negative-binomial counts) at the expected level,
 //   and the band is skewed like counts (see countQuantile). The slot then only gives the centre,
-//   so 2 comparable points are enough.
+//   so 2 comparable points are enough, and its own MAD is not used. φ is fitted on a trimmed RMS
+//   (the smallest 90 % of the errors: nearly as efficient as a standard deviation, deaf to a few
+//   incidents) rather than their MAD, and with few errors (a daily series holds ~30) the band
+//   widens to the Student-t quantile of that many errors: a noise read off 30 days is itself
+//   uncertain by ±15 %, and a band at 4 of its sigmas was at 3.3 true sigmas on unlucky tables.
+//   Too few slots of 3 (the first weeks): slots of 2, then the coarser grouping's noise.
 // - Status: outside the band, in a counted direction → fail; in the outer fifth of the band
 //   (beyond 80 % of its half-width) → warn; otherwise ok. Deviations in a direction the check
 //   ignores are ok. Score: signed robust z = (value − centre) / spread.
 
 import { median, medianInPlace, MAD_SCALE } from './robust-stats.ts';
+import { perDaySigmas, sigmasForResiduals, trimmedScale } from './band-sigmas.ts';
 import { chooseSeasonality, coarserSeasonality, medianWithout, MIN_POINTS_PER_GROUP, seasonalKey } from './seasonality.ts';
 import type { BaselineSettings, Expectation, Seasonality, Sensitivity, SeriesPoint } from './series.ts';
 
@@ -55,6 +63,8 @@ export interface Baseline {
   score(point: SeriesPoint): PointScore;
   /** How many comparable points a bucket has (for learning messages). */
   comparableCount(bucket: Date): number;
+  /** The noise fitted on the resolved grouping's slots (undefined without the `noise` setting or with too few points). */
+  fittedNoise(): NoiseModel | undefined;
 }
 
 interface Group {
@@ -89,14 +99,17 @@ const MIN_POINTS_WITH_NOISE = 2;
 const MIN_NOISE_RESIDUALS = 20;
 
 /** The noise a grouping's slots show, fitted once on all their leave-one-out prediction errors. */
-export type NoiseModel = { kind: 'counts'; phi: number } | { kind: 'additive'; scale: number };
+export type NoiseModel =
+  /** `residuals`: how many prediction errors φ was fitted on (few → the band widens, see sigmasForResiduals). */
+  | { kind: 'counts'; phi: number; residuals: number }
+  | { kind: 'additive'; scale: number };
 
-/** Each point's |value − median of the other points in its slot| and that median, for slots of ≥ 3. */
-function leaveOneOutResiduals(groups: Iterable<readonly number[]>): { errors: number[]; levels: number[] } {
+/** Each point's |value − median of the other points in its slot| and that median, for slots of ≥ `minimum` points. */
+function leaveOneOutResiduals(groups: Iterable<readonly number[]>, minimum = MIN_POINTS_PER_GROUP): { errors: number[]; levels: number[] } {
   const errors: number[] = [];
   const levels: number[] = [];
   for (const values of groups) {
-    if (values.length < MIN_POINTS_PER_GROUP) continue;
+    if (values.length < minimum) continue;
     const sorted = Float64Array.from(values).sort();
     for (let i = 0; i < sorted.length; i++) {
       const predicted = medianWithout(sorted, i);
@@ -115,19 +128,27 @@ function leaveOneOutResiduals(groups: Iterable<readonly number[]>): { errors: nu
  * under one row say nothing about it and are skipped.
  */
 export function fitNoise(groups: Iterable<readonly number[]>, kind: NoiseModel['kind']): NoiseModel | undefined {
-  const all = leaveOneOutResiduals(groups);
+  const slots = [...groups];
+  const all = leaveOneOutResiduals(slots);
   if (kind === 'additive') {
     return all.errors.length < MIN_NOISE_RESIDUALS ? undefined : { kind, scale: median(all.errors) * MAD_SCALE };
   }
-  const errors = all.errors.filter((_, i) => all.levels[i]! >= 1);
-  const levels = all.levels.filter((level) => level >= 1);
+  const counted = (residuals: typeof all) => ({
+    errors: residuals.errors.filter((_, i) => residuals.levels[i]! >= 1),
+    levels: residuals.levels.filter((level) => level >= 1),
+  });
+  // In the first weeks slots of 3 are too few (a weekly grouping after three weeks): slots of 2
+  // then predict each point by the other one, an error √2 σ wide rather than ~1.2 σ, so the fit
+  // errs wide — still the table's own noise, where the alternative is no fit at all.
+  const three = counted(all);
+  const { errors, levels } = three.errors.length >= MIN_NOISE_RESIDUALS ? three : counted(leaveOneOutResiduals(slots, 2));
   if (errors.length < MIN_NOISE_RESIDUALS) return undefined;
   const standardized = new Float64Array(errors.length);
   const scaleAt = (phi: number): number => {
     for (let i = 0; i < errors.length; i++) standardized[i] = errors[i]! / Math.sqrt(levels[i]! + phi * levels[i]! * levels[i]!);
-    return medianInPlace(standardized, errors.length) * MAD_SCALE;
+    return trimmedScale(standardized);
   };
-  if (scaleAt(0) <= 1) return { kind, phi: 0 };
+  if (scaleAt(0) <= 1) return { kind, phi: 0, residuals: errors.length };
   let low = 0;
   let high = 1;
   while (scaleAt(high) > 1 && high < 1e6) high *= 4;
@@ -136,8 +157,9 @@ export function fitNoise(groups: Iterable<readonly number[]>, kind: NoiseModel['
     if (scaleAt(mid) > 1) low = mid;
     else high = mid;
   }
-  return { kind, phi: high };
+  return { kind, phi: high, residuals: errors.length };
 }
+
 
 /** The count-noise sigma at a level (see fitCountNoise). */
 export function countNoiseSpread(center: number, phi: number): number {
@@ -169,8 +191,13 @@ export function expectationFromStats(
   const { center, mad, zeros, n } = stats;
   const inflated = mad * (1 + 1 / Math.max(n - 1, 1));
   const noise = noiseModel === undefined ? 0 : noiseModel.kind === 'counts' ? countNoiseSpread(center, noiseModel.phi) : noiseModel.scale;
-  const spread = Math.max(inflated, noise, RELATIVE_SPREAD_FLOOR * Math.abs(center), settings.minSpread ?? 0, EPSILON);
-  const sigmas = BAND_SIGMAS[settings.sensitivity];
+  // A count model fitted on every slot already says how noisy a count of this level is; the MAD
+  // of a slot's 2–4 points is luck and only made bands erratic (a lucky pair: too narrow; one odd
+  // week: a band from a fifth to four times the centre).
+  const slotSpread = phi === undefined ? inflated : 0;
+  const spread = Math.max(slotSpread, noise, RELATIVE_SPREAD_FLOOR * Math.abs(center), settings.minSpread ?? 0, EPSILON);
+  const perDay = perDaySigmas(BAND_SIGMAS[settings.sensitivity], settings.bucketMs);
+  const sigmas = noiseModel?.kind === 'counts' ? sigmasForResiduals(perDay, noiseModel.residuals) : perDay;
   const guard = Math.max(settings.minAbsoluteChange, settings.minRelativeChange * Math.abs(center));
   let below = sigmas * spread;
   let above = below;
@@ -221,6 +248,16 @@ export function buildBaseline(history: readonly SeriesPoint[], settings: Baselin
     return noiseOf.get(seasonality);
   };
 
+  // Too few slots of ≥ 3 points to fit a grouping's noise (the first weeks of history): the
+  // coarser grouping's noise stands in. It is larger (it holds the seasonal pattern it cannot
+  // see), so the band errs wide, but the centre stays the slot's own: two quiet Sundays say more
+  // about a third than the median of all days does.
+  const borrowedNoise = (seasonality: Seasonality): NoiseModel | undefined => {
+    const own = noiseIn(seasonality);
+    const coarser = coarserSeasonality(seasonality, settings.bucketMs);
+    return own ?? (coarser === undefined ? undefined : borrowedNoise(coarser));
+  };
+
   const groupsOf = (seasonality: Seasonality): Map<number, Group> => {
     let groups = groupings.get(seasonality);
     if (groups === undefined) {
@@ -254,9 +291,10 @@ export function buildBaseline(history: readonly SeriesPoint[], settings: Baselin
     const leaveOut = valueAt.get(ms);
     const n = (group?.values.length ?? 0) - (leaveOut === undefined || group === undefined ? 0 : 1);
     // With the spread from the fitted count noise, a slot only gives the centre: 2 points do.
-    const enough = noiseIn(seasonality) === undefined ? MIN_POINTS_PER_GROUP : MIN_POINTS_WITH_NOISE;
+    const noise = borrowedNoise(seasonality);
+    const enough = noise === undefined ? MIN_POINTS_PER_GROUP : MIN_POINTS_WITH_NOISE;
     if (group !== undefined && n >= enough) {
-      const fromStats = (stats: ReturnType<typeof groupStats>): Expectation => expectationFromStats(stats, seasonality, settings, noiseIn(seasonality));
+      const fromStats = (stats: ReturnType<typeof groupStats>): Expectation => expectationFromStats(stats, seasonality, settings, noise);
       if (leaveOut !== undefined) return fromStats(groupStats(group.values, leaveOut));
       group.expectation ??= fromStats(groupStats(group.values, undefined));
       return group.expectation;
@@ -280,6 +318,7 @@ export function buildBaseline(history: readonly SeriesPoint[], settings: Baselin
     seasonality: resolved,
     expectationFor: (bucket) => expectationAt(bucket.getTime()),
     comparableCount,
+    fittedNoise: () => noiseIn(resolved),
     score: (point) => {
       const expectation = expectationAt(point.bucket.getTime());
       if (expectation === undefined) return { expectation, score: 0, status: 'ok', comparable: comparableCount(point.bucket) };

@@ -16,11 +16,15 @@ import { describeBucket, formatLocalTime } from './describe-bucket.ts';
 import { formatNumber, formatRange } from './format-number.ts';
 import { DAY_MS, describeSlot, MIN_POINTS_PER_GROUP } from './seasonality.ts';
 import type { BaselineSettings, Expectation, SeriesPoint } from './series.ts';
+import { detrend, fitDailyGrowth } from './trend.ts';
 
 /** An empty bucket is a failure unless more than this share of the comparable past was empty. */
 export const USUALLY_EMPTY_SHARE = 0.1;
 
 export type VolumeSettings = BaselineSettings;
+
+/** A fitted growth under 0.1 %/day (3 % over a month) is left alone: noise, not a trend worth a word. */
+const MIN_GROWTH = 0.001;
 
 export interface VolumeInput {
   asset: string;
@@ -60,39 +64,70 @@ export function evaluateVolume(input: VolumeInput): Finding {
   const point = newestCompletePoint(input.series, settings.bucketMs, input.now);
   if (point === undefined) return { ...base, status: 'ok', observed: null, message: `${asset}: no complete bucket measured yet` };
   const history = input.series.filter((p) => p.bucket.getTime() + settings.bucketMs <= input.now.getTime());
-  const result = withEmptyBucketRule(point.value, buildBaseline(history, settings).score(point));
+  const windows = dailyWindows(history, point, settings);
+  const growth = chooseGrowth(windows ?? (settings.bucketMs === DAY_MS ? history : []), settings);
+  const result = withEmptyBucketRule(point.value, buildBaseline(detrend(history, growth, point.bucket.getTime()), settings).score(point));
   const bucket = { bucket: point.bucket.toISOString() };
   const when = describeBucket(point.bucket, settings.bucketMs, settings.timezone);
   if (result.expectation === undefined) {
     const learning = `still learning its normal volume (${result.comparable} of ${MIN_POINTS_PER_GROUP} comparable buckets so far)`;
     return { ...base, status: 'ok', observed: point.value, ...bucket, message: `${asset}: ${rows(point.value)} ${when}; ${learning}` };
   }
-  const day = dayWindow(history, point, settings);
+  const day = windows === undefined ? undefined : judgeWindow(windows, settings, growth);
+  const trend = growth === 0 ? '' : ` (trend ${formatGrowth(growth)})`;
   if (day !== undefined && RANK[day.result.status] > RANK[result.status]) {
     const end = formatLocalTime(new Date(point.bucket.getTime() + settings.bucketMs), settings.timezone);
-    return { ...base, ...judged(asset, day.result, day.point, `in the 24 hours to ${end}`, DAY_MS, settings.timezone), ...bucket };
+    return { ...base, ...judged(asset, day.result, day.point, `in the 24 hours to ${end}`, DAY_MS, settings.timezone, trend), ...bucket };
   }
-  return { ...base, ...judged(asset, result, point, when, settings.bucketMs, settings.timezone), ...bucket };
+  return { ...base, ...judged(asset, result, point, when, settings.bucketMs, settings.timezone, trend), ...bucket };
+}
+
+/**
+ * The fitted daily growth (trend.ts) when scaling the past by it predicts the daily values better
+ * than leaving them as they are — the count noise left over is smaller — else 0. A step change or
+ * a history too short or too broken to fit gives 0: the plain seasonal median, as before.
+ */
+export function chooseGrowth(days: readonly SeriesPoint[], settings: VolumeSettings): number {
+  const growth = fitDailyGrowth(days);
+  const last = days.at(-1);
+  if (growth === undefined || Math.abs(growth) < MIN_GROWTH || last === undefined) return 0;
+  const daily = { ...settings, bucketMs: DAY_MS, noise: 'counts' as const };
+  const plain = buildBaseline(days, daily).fittedNoise();
+  const scaled = buildBaseline(detrend(days, growth, last.bucket.getTime()), daily).fittedNoise();
+  if (plain?.kind !== 'counts' || scaled?.kind !== 'counts') return 0;
+  return scaled.phi < plain.phi ? growth : 0;
+}
+
+function formatGrowth(growth: number): string {
+  const percent = (Math.exp(growth) - 1) * 100;
+  return `${percent > 0 ? '+' : '−'}${Math.abs(percent).toFixed(1)} %/day`;
 }
 
 const RANK = { ok: 0, warn: 1, fail: 2 } as const;
 
 /** A scored point (with an expectation) as a finding's status, values and message. */
-function judged(asset: string, result: PointScore, point: SeriesPoint, when: string, bucketMs: number, timezone: string | undefined) {
+function judged(asset: string, result: PointScore, point: SeriesPoint, when: string, bucketMs: number, timezone: string | undefined, trend = '') {
   const expectation = result.expectation!;
   const expected = { low: Math.max(0, expectation.low), high: expectation.high };
   const slot = describeSlot(point.bucket, expectation.seasonality, timezone, bucketMs);
-  const message = `${asset}: ${rows(point.value)} ${when}, expected ${formatRange(expected.low, expected.high, true)}${slot ? ` ${slot}` : ''}`;
+  const message = `${asset}: ${rows(point.value)} ${when}, expected ${formatRange(expected.low, expected.high, true)}${slot ? ` ${slot}` : ''}${trend}`;
   return { status: result.status, observed: point.value, expected, score: round(result.score), message };
 }
 
 /**
  * The trailing 24 hours of rows up to `point` against the past's 24 hours ending at the same time
  * of day: a daily series (each window's bucket is its first hour, so its weekday is that of its
- * middle) on the same baseline with count noise. A window holding an excluded bucket is excluded;
- * a window needs all its buckets. Undefined for buckets of a day or more.
+ * middle) on the same baseline with count noise, the past scaled by `growth` (log per day). A
+ * window holding an excluded bucket is excluded; a window needs all its buckets. Undefined for
+ * buckets of a day or more.
  */
-export function dayWindow(history: readonly SeriesPoint[], point: SeriesPoint, settings: VolumeSettings): { point: SeriesPoint; result: PointScore } | undefined {
+export function dayWindow(history: readonly SeriesPoint[], point: SeriesPoint, settings: VolumeSettings, growth = 0): { point: SeriesPoint; result: PointScore } | undefined {
+  const windows = dailyWindows(history, point, settings);
+  return windows === undefined ? undefined : judgeWindow(windows, settings, growth);
+}
+
+/** The 24-hour windows ending at the same time of day as `point`, oldest first (see dayWindow); undefined for buckets of a day or more. */
+export function dailyWindows(history: readonly SeriesPoint[], point: SeriesPoint, settings: VolumeSettings): SeriesPoint[] | undefined {
   const width = DAY_MS / settings.bucketMs;
   if (!Number.isInteger(width) || width < 2) return undefined;
   const at = new Map(history.map((p) => [p.bucket.getTime(), p]));
@@ -110,9 +145,12 @@ export function dayWindow(history: readonly SeriesPoint[], point: SeriesPoint, s
     const excluded = end !== last && at.get(end)?.excluded === true;
     windows.unshift({ bucket: new Date(end - DAY_MS + settings.bucketMs), value, ...(excluded ? { excluded: true } : {}) });
   }
-  const current = windows.at(-1);
-  if (current === undefined) return undefined;
-  const result = buildBaseline(windows, { ...settings, bucketMs: DAY_MS }).score(current);
+  return windows.length === 0 ? undefined : windows;
+}
+
+function judgeWindow(windows: readonly SeriesPoint[], settings: VolumeSettings, growth: number): { point: SeriesPoint; result: PointScore } | undefined {
+  const current = windows.at(-1)!;
+  const result = buildBaseline(detrend(windows, growth, current.bucket.getTime()), { ...settings, bucketMs: DAY_MS }).score(current);
   return result.expectation === undefined ? undefined : { point: current, result };
 }
 
