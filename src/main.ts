@@ -11,10 +11,14 @@ import { hostname } from 'node:os';
 import { runProfile } from './collect/profile.ts';
 import { runSweep } from './collect/sweep.ts';
 import { applyRetention } from './store/retention.ts';
-import { announceStatusChanges } from './notify/announce-changes.ts';
-import { ConsoleNotifier } from './notify/console-notifier.ts';
+import { applyFindings } from './incidents/apply-findings.ts';
+import { consoleDeliverer } from './notify/console-deliverer.ts';
+import type { Deliverer } from './notify/delivery.ts';
+import { OutboxLoop } from './notify/outbox-loop.ts';
+import type { OutboxChannel } from './store/incident-records.ts';
 import type { Environment } from './config/environment.ts';
 import type { Config } from './config/schema.ts';
+import type { Finding } from './types.ts';
 import { errorMessage, PipewardenError } from './errors.ts';
 import { mountHealthRoutes } from './http/health-routes.ts';
 import type { ReadinessReport } from './http/readiness.ts';
@@ -60,17 +64,18 @@ const RETENTION_CRON = '45 * * * *';
  * The periodic jobs. This is the extension point for later stages: the profile job, the incident
  * and runbook loops each add one entry here, with their cron from `config.schedule`.
  */
-export function scheduledJobs(runtime: Runtime): Job[] {
-  // Slack and PagerDuty notifiers join the console one when their issues land.
-  const announce = { config: runtime.config, notifier: new ConsoleNotifier(runtime.logger), logger: runtime.logger, metrics: runtime.metrics };
-  // Sweep and profile both judge checks; whatever changed status is announced right after.
-  const judging = (name: string, cron: string, evaluate: (signal: AbortSignal) => Promise<Parameters<typeof announceStatusChanges>[1]>): Job => ({
+export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop): Job[] {
+  // Sweep and profile both judge checks; their findings then go through the incident lifecycle,
+  // whose notifications the outbox delivers.
+  const judging = (name: string, cron: string, evaluate: (signal: AbortSignal) => Promise<{ findings: readonly Finding[] }>): Job => ({
     name,
     cron,
     run: async (signal) => {
       const result = await evaluate(signal);
-      await announceStatusChanges(announce, result);
-      return result;
+      const incidents = await applyFindings(runtime.state.pool, runtime.config, result.findings, runtime.now());
+      for (const [severity, count] of Object.entries(incidents.openedBySeverity)) runtime.metrics.incidentsOpened.inc({ severity }, count);
+      if (incidents.queued > 0) outbox.wake();
+      return { ...result, incidents };
     },
   });
   return [
@@ -111,7 +116,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const readiness = sharedReadinessCheck({ state: runtime.state.pool, warehouses: runtime.warehouses, metrics, timeoutMs: READINESS_TIMEOUT_MS });
   const http = new HttpServer({ host: config.server.host, port: config.server.port, logger, metrics });
   mountRoutes(http, runtime, readiness);
-  const scheduler = createScheduler(runtime, options);
+  const outbox = new OutboxLoop({ pool: runtime.state.pool, deliverers: deliverers(runtime), logger, metrics, now: runtime.now });
+  const scheduler = createScheduler(runtime, options, outbox);
   let httpUrl: string;
   try {
     httpUrl = await http.listen();
@@ -121,16 +127,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw new PipewardenError('http_listen_failed', `Cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(error)}. Set server.port to a free port.`, { cause: error });
   }
   logUnavailableWarehouses(logger, await readiness());
+  outbox.start();
   scheduler.start();
   // The first sweep and profile run now rather than at the next tick, so a newcomer sees findings
   // at once (a table's first profile measures its history, so volume is scored from day one).
   void scheduler.runNow('sweep');
   void scheduler.runNow('profile');
   logger.info({ url: httpUrl, warehouses: [...runtime.warehouses.keys()], schedule: config.schedule, tracing: tracing.enabled }, `pipewarden started; serving ${httpUrl}`);
-  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, http, runtime, tracing });
+  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, outbox, http, runtime, tracing });
 }
 
-function createScheduler(runtime: Runtime, options: DaemonOptions): Scheduler {
+/** One deliverer per channel this process can reach. Slack and PagerDuty join when configured. */
+function deliverers(runtime: Runtime): Partial<Record<OutboxChannel, Deliverer>> {
+  return { console: consoleDeliverer(runtime.logger, runtime.config) };
+}
+
+function createScheduler(runtime: Runtime, options: DaemonOptions, outbox: OutboxLoop): Scheduler {
   const { config, logger } = options;
   const leaseOptions = {
     pool: runtime.state.pool,
@@ -150,7 +162,7 @@ function createScheduler(runtime: Runtime, options: DaemonOptions): Scheduler {
     abortGraceMs,
     ...(config.schedule.timezone ? { timezone: config.schedule.timezone } : {}),
   });
-  for (const job of scheduledJobs(runtime)) scheduler.add(job);
+  for (const job of scheduledJobs(runtime, outbox)) scheduler.add(job);
   return scheduler;
 }
 
@@ -167,6 +179,7 @@ interface DaemonParts {
   logger: Logger;
   config: Config;
   scheduler: Scheduler;
+  outbox: OutboxLoop;
   http: HttpServer;
   runtime: Runtime;
   tracing: Tracing;
@@ -205,6 +218,9 @@ async function stopDaemon(parts: DaemonParts, reason: string): Promise<StopOutco
   logger.info({ reason, shutdown_timeout_ms: timeoutMs, running: parts.scheduler.running() }, `pipewarden stopping (${reason})`);
   const [outcome] = await Promise.all([parts.scheduler.stop(timeoutMs - abortGraceMs), parts.http.close(timeoutMs)]);
   logger.info({ outcome }, outcome === 'finished' ? 'in-flight work finished' : 'in-flight work aborted at the shutdown deadline');
+  // After the jobs: what they queued last is delivered if the pass in flight picks it up, and by
+  // the next start (or another replica) otherwise.
+  await parts.outbox.stop();
   try {
     await parts.runtime.close();
     logger.info('warehouses and state database closed');

@@ -28,6 +28,7 @@ import { silenceFor, type Silence } from './silences.ts';
 
 export interface IncidentOutcome {
   opened: number;
+  openedBySeverity: Partial<Record<IncidentRow['severity'], number>>;
   resolved: number;
   queued: number;
 }
@@ -48,8 +49,9 @@ export function notificationChannels(config: Config): NotificationChannels {
 }
 
 /** Applies one job's findings (at most one per check) to their incidents. */
-export async function applyFindings(pool: pg.Pool, config: Config, findings: readonly Finding[], now: Date): Promise<IncidentOutcome> {
-  const outcome: IncidentOutcome = { opened: 0, resolved: 0, queued: 0 };
+export async function applyFindings(pool: pg.Pool, config: Config, evaluated: readonly Finding[], now: Date): Promise<IncidentOutcome> {
+  const outcome: IncidentOutcome = { opened: 0, openedBySeverity: {}, resolved: 0, queued: 0 };
+  const findings = firstPerCheck(evaluated);
   if (findings.length === 0) return outcome;
   const client = await pool.connect();
   try {
@@ -73,7 +75,7 @@ class Batch {
   private readonly trackings: Array<{ checkId: string; tracking: StoredTracking; incidentId: string | null }> = [];
   private readonly events: IncidentEventRecord[] = [];
   private readonly items: OutboxItem[] = [];
-  private opened = 0;
+  private readonly opened: IncidentRow['severity'][] = [];
   private resolved = 0;
   private readonly client: pg.ClientBase;
   private readonly config: Config;
@@ -109,7 +111,8 @@ class Batch {
     await saveTracking(this.client, this.trackings, this.now);
     await insertIncidentEvents(this.client, this.events, this.now);
     await insertOutboxItems(this.client, this.items, this.now);
-    outcome.opened += this.opened;
+    outcome.opened += this.opened.length;
+    for (const severity of this.opened) outcome.openedBySeverity[severity] = (outcome.openedBySeverity[severity] ?? 0) + 1;
     outcome.resolved += this.resolved;
     outcome.queued += this.items.length;
   }
@@ -137,7 +140,7 @@ class Batch {
     const at = this.now;
     if (current === null || current.status === 'resolved') {
       if (event.type !== 'opened' && event.type !== 'flapping') return null;
-      this.opened += 1;
+      this.opened.push(event.severity);
       const owner = routeForAsset(this.config, finding.asset).owner;
       return insertIncident(this.client, { finding, severity: event.severity, flapping: event.type === 'flapping', owner, openedAt: at });
     }
@@ -168,4 +171,11 @@ function storedPart(tracking: CheckTracking): StoredTracking {
   const { incident: _incident, ...stored } = tracking;
   // JSON has no undefined: drop it so stored and re-read trackings compare equal.
   return JSON.parse(JSON.stringify(stored)) as StoredTracking;
+}
+
+/** A check evaluated twice in one job (two monitors) counts once: the first monitor wins. */
+function firstPerCheck(findings: readonly Finding[]): Finding[] {
+  const seen = new Map<string, Finding>();
+  for (const finding of findings) if (!seen.has(finding.check)) seen.set(finding.check, finding);
+  return [...seen.values()];
 }

@@ -86,7 +86,8 @@ function incidentSummary(incident: IncidentRow): Record<string, unknown> {
 
 /** One line a person understands, led by what happened. */
 export function describeIncidentChange(change: IncidentChange, incident: IncidentRow): string {
-  const subject = `incident #${incident.id} ${incident.kind} ${incident.asset}`;
+  // Findings' messages start with the asset, so the subject need not repeat it.
+  const subject = `incident #${incident.id} ${incident.kind}`;
   const evidence = incident.last_finding.message;
   switch (change.type) {
     case 'opened':
@@ -100,9 +101,9 @@ export function describeIncidentChange(change: IncidentChange, incident: Inciden
     case 'resolved':
       return `RESOLVED ${subject}: ${evidence}`;
     case 'acknowledged':
-      return `ACKNOWLEDGED ${subject} by ${change.by} (${change.source})`;
+      return `ACKNOWLEDGED ${subject} ${incident.asset} by ${change.by} (${change.source})`;
     case 'resolved_by_hand':
-      return `RESOLVED ${subject} by ${change.by} (${change.source})`;
+      return `RESOLVED ${subject} ${incident.asset} by ${change.by} (${change.source})`;
     case 'status_changed':
       return `${subject} is now ${change.to}: ${evidence}`;
   }

@@ -41,6 +41,12 @@ export class Metrics {
   readonly warehouseUp: Gauge<'warehouse'>;
   readonly stateDbUp: Gauge;
   readonly lastSweepTimestamp: Gauge<'warehouse'>;
+  readonly notificationsDelivered: Counter<'channel'>;
+  readonly notificationsRetried: Counter<'channel'>;
+  readonly notificationsDeadLettered: Counter<'channel'>;
+  readonly outboxDepth: Gauge;
+  readonly outboxOldestPendingAge: Gauge;
+  readonly incidentsOpened: Counter<'severity'>;
   readonly httpRequests: Counter<'route' | 'status'>;
   readonly httpRequestDuration: Histogram<'route'>;
 
@@ -67,6 +73,18 @@ export class Metrics {
     this.warehouseUp = new Gauge({ name: 'pipewarden_warehouse_up', help: '1 when the warehouse answered the last readiness probe or sweep, else 0.', labelNames: ['warehouse'], registers });
     this.stateDbUp = new Gauge({ name: 'pipewarden_state_db_up', help: '1 when the state database answered the last readiness probe, else 0.', registers });
     this.lastSweepTimestamp = new Gauge({ name: 'pipewarden_last_sweep_timestamp_seconds', help: 'Unix time of the last completed sweep of the warehouse.', labelNames: ['warehouse'], registers });
+
+    this.notificationsDelivered = new Counter({ name: 'pipewarden_notifications_delivered_total', help: 'Outbox items delivered, by channel.', labelNames: ['channel'], registers });
+    this.notificationsRetried = new Counter({ name: 'pipewarden_notifications_retried_total', help: 'Delivery attempts that will be retried (429, 5xx, network), by channel.', labelNames: ['channel'], registers });
+    this.notificationsDeadLettered = new Counter({
+      name: 'pipewarden_notifications_dead_lettered_total',
+      help: 'Outbox items given up on (a 4xx other than 429, or a bad payload), by channel.',
+      labelNames: ['channel'],
+      registers,
+    });
+    this.outboxDepth = new Gauge({ name: 'pipewarden_outbox_depth', help: 'Notifications waiting for delivery.', registers });
+    this.outboxOldestPendingAge = new Gauge({ name: 'pipewarden_outbox_oldest_pending_age_seconds', help: 'Age of the oldest notification waiting for delivery (0 when none).', registers });
+    this.incidentsOpened = new Counter({ name: 'pipewarden_incidents_opened_total', help: 'Incidents opened, by severity.', labelNames: ['severity'], registers });
 
     this.httpRequests = new Counter({ name: 'pipewarden_http_requests_total', help: 'HTTP requests by route and status code.', labelNames: ['route', 'status'], registers });
     this.httpRequestDuration = new Histogram({ name: 'pipewarden_http_request_duration_seconds', help: 'HTTP request handling time.', labelNames: ['route'], buckets: HTTP_DURATION_BUCKETS, registers });

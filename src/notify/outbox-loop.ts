@@ -1,0 +1,155 @@
+// Delivers the outbox. Every `pollMs` (and at once when woken after an incident change) it claims
+// due items under a lease, hands each to its channel's deliverer, and records the outcome:
+// delivered; retried with exponential backoff and full jitter (at least the receiver's
+// Retry-After); or dead-lettered with a log line and a metric. Nothing is lost across restarts:
+// an item is only ever marked after its delivery returned, and a claim whose sender died comes
+// back when its lease runs out. A loop never lets an error escape: it logs, counts, backs off.
+
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.ts';
+import type { OutboxChannel } from '../store/incident-records.ts';
+import { claimDueItems, markDead, markDelivered, scheduleRetry, selectOutboxBacklog, type OutboxRow } from '../store/outbox.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { Deliverer, DeliveryOutcome } from './delivery.ts';
+
+export interface OutboxLoopDeps {
+  pool: pg.Pool;
+  deliverers: Partial<Record<OutboxChannel, Deliverer>>;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => Date;
+  pollMs?: number;
+  /** How long a claim lasts before another sender may take the item (longer than any delivery). */
+  leaseMs?: number;
+  /** First retry delay; doubles per attempt up to maxBackoffMs. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  random?: () => number;
+}
+
+const BATCH_SIZE = 50;
+
+export class OutboxLoop {
+  private readonly deps: OutboxLoopDeps;
+  private readonly logger: Logger;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private started = false;
+  private wakeAgain = false;
+  private failures = 0;
+
+  constructor(deps: OutboxLoopDeps) {
+    this.deps = deps;
+    this.logger = deps.logger.child({ loop: 'outbox' });
+    this.pollMs = deps.pollMs ?? 1_000;
+    this.leaseMs = deps.leaseMs ?? 60_000;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Delivers soon rather than at the next poll (an incident just queued something). */
+  wake(): void {
+    if (!this.started) return;
+    if (this.running !== undefined) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for the delivery in flight. */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One pass: claims and delivers what is due. Resolves to the number of items handled. */
+  async deliverDue(): Promise<number> {
+    const items = await claimDueItems(this.deps.pool, this.deps.now(), this.leaseMs, BATCH_SIZE);
+    for (const item of items) await this.deliver(item);
+    await this.recordBacklog();
+    return items.length;
+  }
+
+  private async deliver(item: OutboxRow): Promise<void> {
+    const outcome = await this.attempt(item);
+    const { metrics } = this.deps;
+    const log = this.logger.child({ outbox: item.id, incident: item.incident_id, channel: item.channel, attempt: item.attempts });
+    if (outcome.status === 'delivered') {
+      await markDelivered(this.deps.pool, item.id, this.deps.now());
+      metrics.notificationsDelivered.inc({ channel: item.channel });
+    } else if (outcome.status === 'retry') {
+      const delayMs = Math.max(outcome.retryAfterMs ?? 0, this.backoffMs(item.attempts));
+      await scheduleRetry(this.deps.pool, item.id, new Date(this.deps.now().getTime() + delayMs), outcome.reason);
+      metrics.notificationsRetried.inc({ channel: item.channel });
+      log.warn({ retryInMs: delayMs }, `${item.channel} delivery will be retried: ${outcome.reason}`);
+    } else {
+      await markDead(this.deps.pool, item.id, outcome.reason);
+      metrics.notificationsDeadLettered.inc({ channel: item.channel });
+      log.error(`${item.channel} delivery gave up (dead letter): ${outcome.reason}`);
+    }
+  }
+
+  private async attempt(item: OutboxRow): Promise<DeliveryOutcome> {
+    const deliverer = this.deps.deliverers[item.channel];
+    if (deliverer === undefined) return { status: 'retry', reason: `no ${item.channel} deliverer is configured in this process` };
+    try {
+      return await deliverer(item);
+    } catch (error) {
+      // A deliverer is meant to classify its own failures; an exception is treated as transient.
+      return { status: 'retry', reason: errorMessage(error) };
+    }
+  }
+
+  /** Exponential in the attempt, capped, with full jitter over its upper half. */
+  private backoffMs(attempts: number): number {
+    const base = this.deps.baseBackoffMs ?? 1_000;
+    const ceiling = Math.min(this.deps.maxBackoffMs ?? 5 * 60_000, base * 2 ** Math.min(Math.max(0, attempts - 1), 20));
+    const random = this.deps.random ?? Math.random;
+    return Math.round(ceiling / 2 + (ceiling / 2) * random());
+  }
+
+  private async recordBacklog(): Promise<void> {
+    const backlog = await selectOutboxBacklog(this.deps.pool);
+    this.deps.metrics.outboxDepth.set(backlog.depth);
+    const ageMs = backlog.oldestPendingAt === null ? 0 : this.deps.now().getTime() - backlog.oldestPendingAt.getTime();
+    this.deps.metrics.outboxOldestPendingAge.set(Math.max(0, ageMs) / 1000);
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.started) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.runOnce().finally(() => {
+        this.running = undefined;
+      });
+    }, delayMs);
+  }
+
+  private async runOnce(): Promise<void> {
+    let delayMs = this.pollMs;
+    try {
+      const handled = await this.deliverDue();
+      this.failures = 0;
+      // A full batch means more is waiting: go on at once.
+      if (handled === BATCH_SIZE || this.wakeAgain) delayMs = 0;
+    } catch (error) {
+      this.failures += 1;
+      this.deps.metrics.loopErrors.inc({ loop: 'outbox' });
+      delayMs = this.backoffMs(this.failures + 1);
+      this.logger.error({ err: error, failures: this.failures, retryInMs: delayMs }, `outbox delivery pass failed: ${errorMessage(error)}`);
+    }
+    this.wakeAgain = false;
+    this.schedule(delayMs);
+  }
+}
