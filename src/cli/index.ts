@@ -10,11 +10,12 @@ import { DEFAULT_CONFIG_PATH } from './cli-io.ts';
 import { backtestCommand } from './backtest.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
+import { incidentsCommand } from './incidents.ts';
 import { migrateCommand } from './migrate.ts';
 import { startCommand } from './start.ts';
 import { validateCommand } from './validate.ts';
 
-const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, backtestCommand, validateCommand, migrateCommand, demoCommand];
+const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, backtestCommand, incidentsCommand, validateCommand, migrateCommand, demoCommand];
 
 export function buildProgram(io: CliIo, finish: (exitCode: number) => void): Command {
   const program = new Command('pipewarden')

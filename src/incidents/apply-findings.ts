@@ -162,12 +162,12 @@ class Batch {
   }
 }
 
-function activeIncident(row: IncidentRow | null): CheckTracking['incident'] {
+export function activeIncident(row: IncidentRow | null): CheckTracking['incident'] {
   if (row === null || row.status === 'resolved') return undefined;
   return { severity: row.severity, status: row.status, openedAt: row.opened_at.getTime(), lastNotifiedAt: row.last_notified_at.getTime(), flapping: row.flapping };
 }
 
-function storedPart(tracking: CheckTracking): StoredTracking {
+export function storedPart(tracking: CheckTracking): StoredTracking {
   const { incident: _incident, ...stored } = tracking;
   // JSON has no undefined: drop it so stored and re-read trackings compare equal.
   return JSON.parse(JSON.stringify(stored)) as StoredTracking;

@@ -211,3 +211,34 @@ export async function insertOutboxItems(client: pg.ClientBase, items: readonly O
   const records = items.map((item) => ({ incident_id: item.incidentId, channel: item.channel, payload: item.payload }));
   await client.query(INSERT_OUTBOX_ITEMS, [JSON.stringify(records), at]);
 }
+
+const SELECT_INCIDENT_FOR_UPDATE = `
+SELECT i.*, t.tracking
+FROM incidents i LEFT JOIN check_tracking t ON t.check_id = i.check_id AND t.incident_id = i.id
+WHERE i.id = $1
+FOR UPDATE OF i`;
+
+/** An incident and, while it is its check's active one, the check's tracking; both locked. */
+export async function lockIncident(client: pg.ClientBase, id: string): Promise<{ incident: IncidentRow; tracking: StoredTracking | null } | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  // Lock order as in lockTracking (tracking before incident) so a job and a person never deadlock.
+  await client.query('SELECT 1 FROM check_tracking WHERE incident_id = $1 FOR UPDATE', [id]);
+  const result = await client.query<IncidentRow & { tracking: StoredTracking | null }>(SELECT_INCIDENT_FOR_UPDATE, [id]);
+  const row = result.rows[0];
+  if (row === undefined) return undefined;
+  const { tracking, ...incident } = row;
+  return { incident: normalizeId(incident), tracking };
+}
+
+export type IncidentListFilter = 'active' | 'open' | 'acknowledged' | 'resolved' | 'all';
+
+const SELECT_INCIDENTS = `
+SELECT * FROM incidents
+WHERE CASE $1::text WHEN 'all' THEN true WHEN 'active' THEN status <> 'resolved' ELSE status = $1 END
+ORDER BY id DESC
+LIMIT $2`;
+
+export async function selectIncidents(client: pg.ClientBase | pg.Pool, filter: IncidentListFilter, limit: number): Promise<IncidentRow[]> {
+  const result = await client.query<IncidentRow>(SELECT_INCIDENTS, [filter, limit]);
+  return result.rows.map(normalizeId);
+}

@@ -1,0 +1,118 @@
+// `pipewarden incidents` through commander on a real state database: incidents opened by
+// applyFindings are listed; ack and resolve change them once, write their timeline, queue the
+// notifications (PagerDuty acknowledge/resolve for a paged incident), and say when nothing changed.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/index.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { applyFindings } from '../../src/incidents/apply-findings.ts';
+import type { Finding } from '../../src/types.ts';
+import { createBlankDatabase, type TestDatabase } from '../helpers/postgres.ts';
+
+const T0 = new Date('2025-06-02T08:00:00Z');
+
+let database: TestDatabase;
+let dir: string;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const chunks = { stdout: '', stderr: '' };
+  stdout.on('data', (chunk: Buffer) => (chunks.stdout += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (chunks.stderr += chunk.toString()));
+  const code = await runCli(['node', 'pipewarden', ...args], { stdout, stderr, env: { DATABASE_URL: database.url }, cwd: dir, now: () => new Date(T0.getTime() + 60_000) });
+  return { code, ...chunks };
+}
+
+const failing = (asset: string): Finding => ({ check: `freshness:${asset}`, kind: 'freshness', asset, status: 'fail', observed: 600, message: `${asset}: newest row is 10m old` });
+
+beforeAll(async () => {
+  database = await createBlankDatabase();
+  dir = await mkdtemp(path.join(tmpdir(), 'pipewarden-cli-incidents-'));
+  const config = [
+    'warehouses:',
+    '  shop: { type: postgres, url: "postgres://127.0.0.1:1/warehouse" }',
+    'state:',
+    '  url: ${DATABASE_URL}',
+    'monitors:',
+    '  - assets: "shop.*"',
+    '    owner: inventory',
+    '    freshness: true',
+    'owners:',
+    '  inventory: { slack: "#inventory-data", pagerduty: routing-key }',
+    '',
+  ];
+  await writeFile(path.join(dir, 'pipewarden.yaml'), config.join('\n'));
+  expect((await cli('migrate')).code).toBe(0);
+  const { config: loaded } = await loadConfig(path.join(dir, 'pipewarden.yaml'), { DATABASE_URL: database.url });
+  await applyFindings(database.pool(), loaded, [failing('shop.orders'), failing('shop.stock')], T0);
+});
+
+afterAll(async () => {
+  await database?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function outboxOf(id: string): Promise<string[]> {
+  const { rows } = await database.pool().query<{ item: string }>("SELECT channel || ':' || (payload->>'change') || coalesce(':' || (payload->>'action'), '') AS item FROM pipewarden.outbox WHERE incident_id = $1 ORDER BY id", [id]);
+  return rows.map((row) => row.item);
+}
+
+describe('pipewarden incidents', () => {
+  it('lists the active incidents, as lines and as JSON', async () => {
+    const text = await cli('incidents');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.trim().split('\n')).toHaveLength(2);
+    expect(text.stdout).toMatch(/^#\d+ open critical freshness:shop\.orders \(owner inventory, opened 2025-06-02T08:00:00\.000Z\): shop\.orders: newest row is 10m old$/m);
+    const json = await cli('incidents', 'list', '--json');
+    const { incidents } = JSON.parse(json.stdout) as { incidents: Array<Record<string, unknown>> };
+    expect(incidents.map((incident) => incident.check)).toEqual(['freshness:shop.stock', 'freshness:shop.orders']);
+    expect(incidents[0]).toMatchObject({ status: 'open', severity: 'critical', owner: 'inventory', pagedAt: '2025-06-02T08:00:00.000Z' });
+  });
+
+  it('acknowledges once: PagerDuty and the console are told, a second ack changes nothing', async () => {
+    const { incidents } = JSON.parse((await cli('incidents', '--json')).stdout) as { incidents: Array<{ id: string; check: string }> };
+    const id = incidents.find((incident) => incident.check === 'freshness:shop.orders')?.id as string;
+    const ack = await cli('incidents', 'ack', id, '--by', 'ana', '--json');
+    expect(ack.code, ack.stderr).toBe(0);
+    expect(JSON.parse(ack.stdout)).toMatchObject({ changed: true, incident: { status: 'acknowledged', acknowledgedBy: 'ana' } });
+    const again = await cli('incidents', 'ack', id, '--by', 'ben');
+    expect(again.stdout.trim()).toBe(`incident #${id} was already acknowledged; nothing changed`);
+    expect(await outboxOf(id)).toEqual(['console:opened', 'pagerduty:opened:trigger', 'console:acknowledged', 'pagerduty:acknowledged:acknowledge']);
+    const { rows } = await database.pool().query<{ type: string; actor: string | null; source: string }>('SELECT type, actor, source FROM pipewarden.incident_events WHERE incident_id = $1 ORDER BY id', [id]);
+    expect(rows.at(-1)).toEqual({ type: 'acknowledged', actor: 'ana', source: 'cli' });
+  });
+
+  it('resolves by hand: the incident closes, PagerDuty is told, and the check starts a new pending period', async () => {
+    const { incidents } = JSON.parse((await cli('incidents', '--json')).stdout) as { incidents: Array<{ id: string; check: string }> };
+    const id = incidents.find((incident) => incident.check === 'freshness:shop.stock')?.id as string;
+    const resolved = await cli('incidents', 'resolve', id, '--by', 'ana');
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(resolved.stdout).toMatch(new RegExp(`^#${id} resolved by ana critical freshness:shop\\.stock`));
+    expect((await outboxOf(id)).slice(-2)).toEqual(['console:resolved_by_hand', 'pagerduty:resolved_by_hand:resolve']);
+    const { rows } = await database.pool().query<{ incident_id: string | null; tracking: { streaks: Record<string, number> } }>(
+      "SELECT incident_id, tracking FROM pipewarden.check_tracking WHERE check_id = 'freshness:shop.stock'",
+    );
+    expect(rows[0]).toMatchObject({ incident_id: null, tracking: { streaks: { warn: 0, error: 0, fail: 0 } } });
+    expect((await cli('incidents', '--status', 'resolved', '--json')).stdout).toContain('"resolvedBy": "ana"');
+  });
+
+  it('says which incident does not exist, for any id, without touching anything', async () => {
+    for (const id of ['99999', "1'; DROP TABLE pipewarden.incidents; --"]) {
+      const missing = await cli('incidents', 'resolve', id);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('error [incident_not_found]: No incident #');
+    }
+    expect((await cli('incidents', '--status', 'all', '--json')).code).toBe(0);
+  });
+
+  it('refuses a limit that is not a positive number', async () => {
+    const outcome = await cli('incidents', 'list', '--limit', '0');
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toContain('--limit must be a positive whole number');
+  });
+});
