@@ -5,9 +5,8 @@
 // repeats. Readers carry the last value forward (it held until the next change).
 
 import type pg from 'pg';
-import { selectVanishedTables, upsertTableSnapshots, type PreviousFigures, type SchemaChanges, type TableChangeTimes } from '../store/table-state.ts';
+import { selectVanishedTables, upsertTableSnapshots, type SchemaChanges, type TableChangeTimes } from '../store/table-state.ts';
 import { upsertObservations } from '../store/sweep-records.ts';
-import type { Observation } from '../types.ts';
 import type { CatalogColumn, CatalogTable } from '../warehouse/warehouse.ts';
 import { assetKey } from './asset-selection.ts';
 
@@ -34,24 +33,10 @@ export async function recordCatalog(
     writesTotal: table.writes ? table.writes.inserts + table.writes.updates + table.writes.deletes : null,
     columns: table.columns,
   }));
-  const { changes, schema, previous } = await upsertTableSnapshots(state, snapshots, sweptAt);
+  const { changes, schema, changedFigures } = await upsertTableSnapshots(state, snapshots, sweptAt);
   const vanished = await selectVanishedTables(state, warehouse, sweptAt);
-  const observations = snapshots.flatMap((snapshot) => metadataObservations(snapshot, previous.get(snapshot.asset), sweptAt));
+  // The figures are the metadata metrics of the same names.
+  const observations = changedFigures.map(({ asset, figure, value }) => ({ asset, metric: figure, column: '', bucket: sweptAt, value }));
   await upsertObservations(state, observations, sweptAt);
   return { changes, schema: { ...schema, vanished } };
-}
-
-function metadataObservations(
-  snapshot: { asset: string } & PreviousFigures,
-  before: PreviousFigures | undefined,
-  sweptAt: Date,
-): Observation[] {
-  const metrics: Array<[string, number | null, number | null | undefined]> = [
-    ['row_estimate', snapshot.rowEstimate, before?.rowEstimate],
-    ['size_bytes', snapshot.sizeBytes, before?.sizeBytes],
-    ['writes_total', snapshot.writesTotal, before?.writesTotal],
-  ];
-  return metrics
-    .filter(([, value, previous]) => value !== null && value !== previous)
-    .map(([metric, value]) => ({ asset: snapshot.asset, metric, column: '', bucket: sweptAt, value: value as number }));
 }

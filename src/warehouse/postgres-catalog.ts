@@ -14,13 +14,23 @@ export interface PostgresColumn extends CatalogColumn {
   baseType: string;
 }
 
+/**
+ * A relation's columns as listed: the port's columns, and their Postgres types as the server's
+ * JSON text (`[[category, baseType], …]` in column order), parsed only for the few tables a
+ * profile reads. A sweep lists every column of every table; holding two object copies of each
+ * would double the listing's memory for nothing.
+ */
+export interface ListedColumns {
+  columns: CatalogColumn[];
+  typesJson: string;
+}
+
 export interface PostgresCatalogTable extends CatalogTable {
-  columns: PostgresColumn[];
+  columnTypes: string;
 }
 
 export interface RelationRow {
   schema: string;
-  columns: PostgresColumn[];
   name: string;
   relkind: string;
   row_estimate: number | null;
@@ -29,6 +39,8 @@ export interface RelationRow {
   updates: string | null;
   deletes: string | null;
   last_analyzed_at: Date | null;
+  columns: CatalogColumn[];
+  column_types: string;
 }
 
 export interface ColumnRow {
@@ -89,8 +101,8 @@ WITH RECURSIVE rel AS (
 ), cols AS (
   SELECT a.attrelid AS oid,
     json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-      'nullable', NOT a.attnotnull, 'position', a.attnum, 'category', coalesce(b.typcategory, t.typcategory),
-      'baseType', coalesce(b.typname, t.typname)) ORDER BY a.attnum) AS columns
+      'nullable', NOT a.attnotnull, 'position', a.attnum) ORDER BY a.attnum) AS columns,
+    json_agg(json_build_array(coalesce(b.typcategory, t.typcategory), coalesce(b.typname, t.typname)) ORDER BY a.attnum) AS column_types
   FROM rel r
   JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
   JOIN pg_type t ON t.oid = a.atttypid
@@ -121,7 +133,9 @@ SELECT r.nspname AS schema, r.relname AS name, r.relkind::text AS relkind,
   CASE WHEN r.relkind IN ('r', 'm', 'p') THEN coalesce(t.updates, 0) END::int8 AS updates,
   CASE WHEN r.relkind IN ('r', 'm', 'p') THEN coalesce(t.deletes, 0) END::int8 AS deletes,
   t.last_analyzed_at,
-  coalesce(c.columns, '[]'::json) AS columns
+  coalesce(c.columns, '[]'::json) AS columns,
+  -- text, not json: the client keeps it unparsed (see ListedColumns)
+  coalesce(c.column_types, '[]'::json)::text AS column_types
 FROM rel r
 LEFT JOIN totals t ON t.root = r.oid
 LEFT JOIN cols c ON c.oid = r.oid
@@ -162,6 +176,16 @@ export function tableKey(table: TableRef): string {
   return `${table.schema}\u0000${table.name}`;
 }
 
+/** Listed columns with their parsed types, for building a statement against the table. */
+export function withTypes(listed: ListedColumns): PostgresColumn[] {
+  const types = JSON.parse(listed.typesJson) as Array<[string, string]>;
+  // Both lists are aggregated over the same attributes in the same order.
+  return listed.columns.map((column, index) => {
+    const [category, baseType] = types[index] as [string, string];
+    return { ...column, category, baseType };
+  });
+}
+
 function toColumn(row: ColumnRow): PostgresColumn {
   return {
     name: row.name,
@@ -181,6 +205,7 @@ function toCatalogTable(row: RelationRow): PostgresCatalogTable {
     name: row.name,
     kind,
     columns: row.columns,
+    columnTypes: row.column_types,
     rowEstimate: row.row_estimate,
     sizeBytes: row.size_bytes === null ? null : Number(row.size_bytes),
     writes: hasWrites ? { inserts: Number(row.inserts ?? 0), updates: Number(row.updates ?? 0), deletes: Number(row.deletes ?? 0) } : null,

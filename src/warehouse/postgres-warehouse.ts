@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import type { WarehouseConfig } from '../config/schema.ts';
 import { WarehouseError } from '../errors.ts';
 import { createConcurrencyLimit } from './concurrency-limit.ts';
-import { readCatalog, selectTableColumns, tableKey } from './postgres-catalog.ts';
-import type { PostgresColumn } from './postgres-catalog.ts';
+import { readCatalog, selectTableColumns, tableKey, withTypes } from './postgres-catalog.ts';
+import type { ListedColumns, PostgresColumn } from './postgres-catalog.ts';
 import { redactUrl, toWarehouseError } from './postgres-errors.ts';
 import type { ErrorContext } from './postgres-errors.ts';
 import { buildMaxTimestampStatement, buildProfileStatement, selectMaxTimestamp, selectProfile } from './postgres-profile.ts';
@@ -41,7 +41,7 @@ export function createPostgresWarehouse(name: string, config: WarehouseConfig, l
   // Column types decide which SQL a profile needs. Caching them (refreshed by every catalog
   // listing) keeps a profile at one statement; a statement failing the way stale types make
   // it fail is retried once with freshly read columns.
-  const columnCache = new Map<string, PostgresColumn[]>();
+  const columnCache = new Map<string, PostgresColumn[] | ListedColumns>();
   let closing: Promise<void> | undefined;
 
   async function read<T>(context: Omit<ErrorContext, 'warehouse' | 'redactedUrl'>, work: (client: StatementClient) => Promise<T>): Promise<T> {
@@ -55,7 +55,12 @@ export function createPostgresWarehouse(name: string, config: WarehouseConfig, l
 
   async function columnsOf(client: StatementClient, table: TableRef, useCache: boolean): Promise<PostgresColumn[]> {
     const cached = useCache ? columnCache.get(tableKey(table)) : undefined;
-    if (cached) return cached;
+    if (Array.isArray(cached)) return cached;
+    if (cached) {
+      const typed = withTypes(cached);
+      columnCache.set(tableKey(table), typed);
+      return typed;
+    }
     const columns = await selectTableColumns(client, table);
     if (columns.length === 0) {
       throw new WarehouseError(
@@ -87,8 +92,8 @@ export function createPostgresWarehouse(name: string, config: WarehouseConfig, l
     async listTables(listOptions: ListTablesOptions = {}): Promise<CatalogTable[]> {
       const tables = await read({}, (client) => readCatalog(client, listOptions.schemas ?? config.schemas ?? null));
       if (!listOptions.schemas && !config.schemas) columnCache.clear();
-      for (const table of tables) columnCache.set(tableKey(table), table.columns);
-      return tables.map(({ columns, ...rest }) => ({ ...rest, columns: columns.map(({ name: column, type, nullable, position }) => ({ name: column, type, nullable, position })) }));
+      for (const table of tables) columnCache.set(tableKey(table), { columns: table.columns, typesJson: table.columnTypes });
+      return tables.map(({ columnTypes: _types, ...table }) => table);
     },
     profileBuckets(query: BucketQuery): Promise<BucketProfile[]> {
       return withColumns(query.table, undefined, (client, columns) => selectProfile(client, buildProfileStatement(name, query, columns)));
