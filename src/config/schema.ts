@@ -4,6 +4,7 @@
 // Objects are strict: an unknown key is an error (with a "did you mean"), never silently ignored.
 
 import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
 import { validate as isValidCron } from 'node-cron';
 import { parseDuration } from './duration.ts';
 
@@ -143,6 +144,26 @@ export const pagerdutySchema = z.strictObject({
 
 const evaluations = (fallback: number, what: string) => z.number().int().min(1).max(100).default(fallback).describe(what);
 
+const maintenanceWindowSchema = z.strictObject({
+  assets: z.array(z.string()).default([]).describe('Asset globs the window covers; empty: every asset.'),
+  checks: z.array(z.string()).default([]).describe('Check id globs (e.g. "volume:*"); empty: every check.'),
+  cron: z
+    .string()
+    .refine((text) => parsesAsCron(text), { error: (issue) => `expected a cron expression like "0 2 * * SUN" (when each window starts), got "${String(issue.input)}"` })
+    .describe('When each window starts (cron, in schedule.timezone).'),
+  duration: duration.describe('How long each window lasts, e.g. "2h".'),
+  reason: z.string().min(1).describe('Shown in the timeline of every incident it keeps quiet.'),
+});
+
+function parsesAsCron(text: string): boolean {
+  try {
+    CronExpressionParser.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const incidentsSchema = z.strictObject({
   pending: z
     .strictObject({
@@ -165,6 +186,7 @@ export const incidentsSchema = z.strictObject({
     .array(z.enum(['warning', 'error', 'critical']))
     .default(['critical'])
     .describe('Severities that page PagerDuty (fail → critical, could not measure → error, warn → warning); the others go to Slack only.'),
+  maintenance: z.array(maintenanceWindowSchema).default([]).describe('Recurring maintenance windows: silences on a cron schedule.'),
 });
 
 export const loggingSchema = z.strictObject({
@@ -201,6 +223,7 @@ export type FreshnessConfig = z.output<typeof freshnessSchema>;
 export type VolumeConfig = z.output<typeof volumeSchema>;
 export type DistributionConfig = z.output<typeof distributionSchema>;
 export type IncidentsConfig = z.output<typeof incidentsSchema>;
+export type MaintenanceWindowConfig = z.output<typeof maintenanceWindowSchema>;
 export type ProfilingConfig = z.output<typeof profilingSchema>;
 
 /** A monitor's freshness settings, with `freshness: true` read as all defaults. */

@@ -23,6 +23,7 @@ import {
 import { selectActiveSilences } from '../store/silences.ts';
 import type { Finding } from '../types.ts';
 import { advanceIncident, NEW_TRACKING, type CheckTracking, type LifecycleEvent, type LifecycleSettings } from './lifecycle.ts';
+import { activeMaintenanceWindows } from './maintenance.ts';
 import { planNotifications, type NotificationChannels } from './plan-notifications.ts';
 import { silenceFor, type Silence } from './silences.ts';
 
@@ -56,7 +57,8 @@ export async function applyFindings(pool: pg.Pool, config: Config, evaluated: re
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const work = new Batch(client, config, now, await selectActiveSilences(client, now));
+    const silences = [...(await selectActiveSilences(client, now)), ...activeMaintenanceWindows(config.incidents.maintenance, now, config.schedule.timezone)];
+    const work = new Batch(client, config, now, silences);
     const locked = await lockTracking(client, findings.map((finding) => finding.check), storedPart(NEW_TRACKING), now);
     for (const finding of findings) await work.apply(finding, locked.get(finding.check));
     await work.flush(outcome);

@@ -122,6 +122,17 @@ describe('applyFindings', () => {
     expect(await outbox('shop.silent')).toEqual([{ channel: 'console', change: 'resolved', action: null }]);
   });
 
+  it('keeps quiet inside a configured maintenance window', async () => {
+    const maintenance = { maintenance: [{ assets: ['shop.vacuumed'], cron: '0 8 * * *', duration: '30m', reason: 'nightly vacuum' }] };
+    const incidentsSettings = { pending: { fail: 1, warn: 2, error: 3 }, resolve_after: 2, flapping: { window: '1h', max_changes: 4 }, ...maintenance };
+    await play('shop.vacuumed', ['fail'], { incidents: incidentsSettings });
+    expect(await incidents('shop.vacuumed')).toMatchObject([{ status: 'open' }]);
+    expect(await outbox('shop.vacuumed')).toEqual([]);
+    // After the window, its recovery is told as usual.
+    await play('shop.vacuumed', ['ok', 'ok'], { incidents: incidentsSettings }, 40);
+    expect(await outbox('shop.vacuumed')).toEqual([{ channel: 'console', change: 'resolved', action: null }]);
+  });
+
   it('opens exactly one incident when two jobs apply the same check at once', async () => {
     const both = await Promise.all([
       applyFindings(state.pool(), config(), [finding('shop.raced', 'fail')], at(0)),
