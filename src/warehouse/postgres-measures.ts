@@ -13,6 +13,25 @@ export interface MeasureTarget {
   column: PostgresColumn;
   /** SQL naming the column's value in the row being aggregated. */
   ref: string;
+  /** SQL of a boolean, true when the column's collation is deterministic (see `comparesBytewise`). */
+  deterministicCollation?: string;
+}
+
+/**
+ * Text types whose values are equal exactly when their bytes are (after char(n) padding is cut),
+ * as long as the collation is deterministic; citext folds case, so it is not one of them.
+ */
+export function comparesBytewise(column: PostgresColumn): boolean {
+  return column.baseType === 'text' || column.baseType === 'varchar' || column.baseType === 'bpchar';
+}
+
+/**
+ * Whether the column's collation is deterministic, looked up once per statement (an uncorrelated
+ * subquery over the catalog, not the table). Nondeterministic ones (ICU, case-insensitive) can
+ * call different bytes equal; when in doubt the answer is false, the safe side.
+ */
+export function deterministicCollationCheck(tableParameter: number, columnParameter: number): string {
+  return `(SELECT coalesce(bool_and(co.collisdeterministic), false) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation WHERE a.attrelid = $${tableParameter}::text::regclass AND a.attname = $${columnParameter}::text)`;
 }
 
 /** Every measure the column's type allows (the `fitting` request). */
@@ -53,6 +72,13 @@ export function measureExpression(target: MeasureTarget, measure: ColumnMeasure)
       // count(DISTINCT) sorts the bucket's values once per column; a boolean has at most two,
       // so asking whether each occurs gives the same count without the sort.
       if (column.category === 'B') return `((bool_or(${q}) IS TRUE)::int + (bool_and(${q}) IS FALSE)::int)::float8`;
+      // Under a deterministic collation, equal text is equal bytes, and sorting by bytes ("C")
+      // is several times cheaper than the locale's comparison; the count is the same. The
+      // aggregate the check rules out sees no rows, so it costs nothing.
+      if (target.deterministicCollation) {
+        const check = target.deterministicCollation;
+        return `(count(DISTINCT ${q} COLLATE "C") FILTER (WHERE ${check}) + count(DISTINCT ${q}) FILTER (WHERE NOT ${check}))::float8`;
+      }
       return `count(DISTINCT ${q})::float8`;
     case 'zero_fraction':
       return `(count(*) FILTER (WHERE ${q} = 0))::float8 / count(*)`;

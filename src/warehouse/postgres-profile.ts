@@ -6,7 +6,15 @@ import { WarehouseError } from '../errors.ts';
 import type { PostgresColumn } from './postgres-catalog.ts';
 import type { StatementClient } from './postgres-session.ts';
 import { qualifiedName, quoteIdentifier } from './quote.ts';
-import { fittingMeasures, measureExpression, quantilesExpression, takesQuantiles, type MeasureTarget } from './postgres-measures.ts';
+import {
+  comparesBytewise,
+  deterministicCollationCheck,
+  fittingMeasures,
+  measureExpression,
+  quantilesExpression,
+  takesQuantiles,
+  type MeasureTarget,
+} from './postgres-measures.ts';
 import type { BucketProfile, BucketQuery, ColumnMeasure, TableRef, TopValue } from './warehouse.ts';
 
 /** How a time column becomes a UTC timestamptz. */
@@ -114,6 +122,10 @@ export function buildProfileStatement(warehouse: string, query: BucketQuery, col
   requested.forEach(({ request, column }, index) => {
     const target: MeasureTarget = { warehouse, table: query.table, column, ref: scanned ? `c${index}` : quoteIdentifier(column.name) };
     const measures = request.measures === 'fitting' ? fittingMeasures(column) : [...new Set(request.measures)];
+    if (measures.includes('distinct_count') && comparesBytewise(column)) {
+      params.push(qualifiedName(query.table), column.name);
+      target.deterministicCollation = deterministicCollationCheck(params.length - 1, params.length);
+    }
     for (const measure of measures) {
       const alias = `m${statement.slots.length}`;
       statement.slots.push({ alias, column: column.name, measure });

@@ -33,9 +33,10 @@ beforeAll(async () => {
   database = await createBlankDatabase();
   await database.pool().query(`
     CREATE SCHEMA shop;
-    CREATE TABLE shop.mixed (at timestamptz, flag boolean, amount numeric, word text, tag varchar(5), code char(3), day date, n int);
+    CREATE COLLATION shop.case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    CREATE TABLE shop.mixed (at timestamptz, flag boolean, amount numeric, word text, tag varchar(5), code char(3), day date, n int, folded text COLLATE shop.case_blind);
     INSERT INTO shop.mixed
-    SELECT '${new Date(BASE).toISOString()}'::timestamptz + h * interval '1 hour' + interval '1 minute', flag, amount::numeric, word, tag, code, day::date, n
+    SELECT '${new Date(BASE).toISOString()}'::timestamptz + h * interval '1 hour' + interval '1 minute', flag, amount::numeric, word, tag, code, day::date, n, word
     FROM (VALUES ${ROWS}) AS r(h, flag, amount, word, tag, code, day, n)`);
   ({ warehouse, statements } = recordingWarehouse(database.url));
 });
@@ -45,7 +46,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const COLUMNS = ['flag', 'amount', 'word', 'tag', 'code', 'day', 'n'];
+const COLUMNS = ['flag', 'amount', 'word', 'tag', 'code', 'day', 'n', 'folded'];
 const query: BucketQuery = {
   table: { schema: 'shop', name: 'mixed' },
   timeColumn: 'at',
@@ -63,12 +64,13 @@ describe('profileBuckets: distinct_count', () => {
     expect(Object.keys(byHour)).toEqual(['0', '1', '2', '3', '5']);
     const counts = (hour: number) => Object.fromEntries(COLUMNS.map((column) => [column, byHour[hour]?.[column]?.distinct_count]));
     // 1.0 = 1.00 and -0.0 = 0 as numbers; 'a', 'A' and 'a ' differ as text and varchar;
-    // char(3) ignores trailing spaces; NaN equals NaN; '' is a value; NULL never is.
-    expect(counts(0)).toEqual({ flag: 1, amount: 1, word: 3, tag: 3, code: 2, day: 2, n: 2 });
-    expect(counts(1)).toEqual({ flag: 1, amount: 1, word: 1, tag: 1, code: 1, day: 1, n: 0 });
-    expect(counts(2)).toEqual({ flag: 2, amount: 2, word: 1, tag: 2, code: 1, day: 2, n: 2 });
-    expect(counts(3)).toEqual({ flag: 0, amount: 0, word: 0, tag: 0, code: 0, day: 0, n: 0 });
-    expect(counts(5)).toEqual({ flag: 1, amount: 1, word: 1, tag: 1, code: 1, day: 1, n: 1 });
+    // char(3) ignores trailing spaces; NaN equals NaN; '' is a value; NULL never is. `folded` holds
+    // the words under a case-insensitive (nondeterministic) collation, where 'a' = 'A'.
+    expect(counts(0)).toEqual({ flag: 1, amount: 1, word: 3, tag: 3, code: 2, day: 2, n: 2, folded: 2 });
+    expect(counts(1)).toEqual({ flag: 1, amount: 1, word: 1, tag: 1, code: 1, day: 1, n: 0, folded: 1 });
+    expect(counts(2)).toEqual({ flag: 2, amount: 2, word: 1, tag: 2, code: 1, day: 2, n: 2, folded: 1 });
+    expect(counts(3)).toEqual({ flag: 0, amount: 0, word: 0, tag: 0, code: 0, day: 0, n: 0, folded: 0 });
+    expect(counts(5)).toEqual({ flag: 1, amount: 1, word: 1, tag: 1, code: 1, day: 1, n: 1, folded: 1 });
   });
 
   it('gives the same counts when each column is profiled alone and when top values are asked too', async () => {
