@@ -81,7 +81,8 @@ async function sweepWarehouse(
     context.metrics.tablesMonitored.set({ warehouse: warehouse.name }, new Set(selection.assets.map((a) => a.asset)).size);
     // Counts at info; the asset list (10,000 names on a big warehouse) only at debug.
     logger.info({ tables: tables.length, monitored: selection.assets.length }, `swept ${tables.length} tables in warehouse ${warehouse.name}`);
-    logger.debug({ assets: selection.assets.map((a) => a.asset) }, 'monitored assets');
+    // Built only when it will be written: a 10,000-name array per sweep is not free.
+    if (logger.isLevelEnabled('debug')) logger.debug({ assets: selection.assets.map((a) => a.asset) }, 'monitored assets');
     const checkContext: AssetCheckContext = {
       warehouse,
       selection,
