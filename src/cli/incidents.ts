@@ -5,13 +5,10 @@
 
 import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
-import type { Config } from '../config/schema.ts';
 import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type ManualActionResult } from '../incidents/manual-actions.ts';
-import { migrate } from '../store/migrate.ts';
 import { selectIncidents, type IncidentListFilter, type IncidentRow } from '../store/incident-records.ts';
-import { openStateDatabase, type StateDatabase } from '../store/state-database.ts';
-import { cliLogger, loadCliConfig } from './cli-config.ts';
+import { withStateDatabase } from './cli-state.ts';
 import { type CliCommand, type CliIo, type GlobalOptions, writeJson, writeLine } from './cli-io.ts';
 
 interface ListOptions extends GlobalOptions {
@@ -55,7 +52,7 @@ async function runList(options: ListOptions, io: CliIo): Promise<number> {
     writeLine(io.stderr, `error: --limit must be a positive whole number, got ${JSON.stringify(options.limit)}`);
     return 2;
   }
-  return withState(options, io, async (state) => {
+  return withStateDatabase(options, io, async (state) => {
     const rows = await selectIncidents(state.pool, options.status, limit);
     if (options.json) writeJson(io.stdout, { incidents: rows.map(incidentJson) });
     else if (rows.length === 0) writeLine(io.stdout, `no ${options.status === 'all' ? '' : `${options.status} `}incidents`);
@@ -65,7 +62,7 @@ async function runList(options: ListOptions, io: CliIo): Promise<number> {
 }
 
 async function runAction(action: 'ack' | 'resolve', id: string, options: ActOptions, io: CliIo): Promise<number> {
-  return withState(options, io, async (state, config) => {
+  return withStateDatabase(options, io, async (state, config) => {
     const actor = { by: options.by ?? userInfo().username, source: 'cli' };
     const now = io.now?.() ?? new Date();
     let result: ManualActionResult;
@@ -82,18 +79,6 @@ async function runAction(action: 'ack' | 'resolve', id: string, options: ActOpti
     else writeLine(io.stdout, result.changed ? incidentLine(result.incident) : `incident #${result.incident.id} was already ${result.incident.status}; nothing changed`);
     return 0;
   });
-}
-
-async function withState(options: GlobalOptions, io: CliIo, work: (state: StateDatabase, config: Config) => Promise<number>): Promise<number> {
-  const { config } = await loadCliConfig(options, io);
-  const logger = cliLogger(config, io);
-  const state = await openStateDatabase(config.state, logger, { maxConnections: 2, cwd: io.cwd });
-  try {
-    await migrate(state.pool, { schema: state.schema, logger });
-    return await work(state, config);
-  } finally {
-    await state.close();
-  }
 }
 
 function incidentLine(row: IncidentRow): string {

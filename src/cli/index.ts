@@ -12,10 +12,11 @@ import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { incidentsCommand } from './incidents.ts';
 import { migrateCommand } from './migrate.ts';
+import { silencesCommand } from './silences.ts';
 import { startCommand } from './start.ts';
 import { validateCommand } from './validate.ts';
 
-const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, backtestCommand, incidentsCommand, validateCommand, migrateCommand, demoCommand];
+const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, backtestCommand, incidentsCommand, silencesCommand, validateCommand, migrateCommand, demoCommand];
 
 export function buildProgram(io: CliIo, finish: (exitCode: number) => void): Command {
   const program = new Command('pipewarden')

@@ -51,6 +51,7 @@ export async function insertSilence(client: pg.ClientBase | pg.Pool, silence: Ne
 }
 
 export async function cancelSilence(client: pg.ClientBase | pg.Pool, id: string, now: Date): Promise<boolean> {
+  if (!/^\d+$/.test(id)) return false;
   const result = await client.query('UPDATE silences SET cancelled_at = $2 WHERE id = $1 AND cancelled_at IS NULL', [id, now]);
   return (result.rowCount ?? 0) > 0;
 }
@@ -65,4 +66,16 @@ function silenceFromRow(row: SilenceRow): Silence {
     reason: row.reason,
     createdBy: row.created_by,
   };
+}
+
+const SELECT_SILENCES = `
+SELECT id, asset_globs, check_globs, starts_at, ends_at, reason, created_by FROM silences
+WHERE $2::boolean OR (cancelled_at IS NULL AND ends_at > $1)
+ORDER BY id DESC
+LIMIT 200`;
+
+/** Silences in force or still to come (or every one with `all`), newest first. */
+export async function selectSilences(client: pg.ClientBase | pg.Pool, now: Date, all: boolean): Promise<Silence[]> {
+  const result = await client.query<SilenceRow>(SELECT_SILENCES, [now, all]);
+  return result.rows.map(silenceFromRow);
 }
