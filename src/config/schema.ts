@@ -98,6 +98,8 @@ const distributionSchema = z.strictObject({
   min_absolute_change: z.number().min(0).default(0.02).describe('Ignore metric deviations smaller than this (e.g. 0.02 of null fraction).'),
 });
 
+const pagedSeverities = z.array(z.enum(['warning', 'error', 'critical']));
+
 export const monitorSchema = z.strictObject({
   assets: globList.describe('Asset globs over `warehouse.schema.table`, e.g. `analytics.public.*`.'),
   exclude: z.array(z.string()).default([]).describe('Globs removed from `assets`.'),
@@ -106,6 +108,7 @@ export const monitorSchema = z.strictObject({
   volume: volumeSchema.optional().describe('Row-count-per-bucket check settings.'),
   distribution: distributionSchema.optional().describe('Column distribution check settings.'),
   schema: z.boolean().default(false).describe('Watch for column additions, removals and type changes.'),
+  page_on: pagedSeverities.optional().describe('Overrides `incidents.page_on` for these assets, e.g. `[warning, critical]` to page on warnings too, `[]` never to page.'),
 });
 
 export const profilingSchema = z.strictObject({
@@ -182,8 +185,7 @@ export const incidentsSchema = z.strictObject({
     .prefault({})
     .describe('Flap detection.'),
   renotify: duration.optional().describe('Remind the owner of an unacknowledged incident this often, e.g. "4h"; unset: never.'),
-  page_on: z
-    .array(z.enum(['warning', 'error', 'critical']))
+  page_on: pagedSeverities
     .default(['critical'])
     .describe('Severities that page PagerDuty (fail → critical, could not measure → error, warn → warning); the others go to Slack only.'),
   maintenance: z.array(maintenanceWindowSchema).default([]).describe('Recurring maintenance windows: silences on a cron schedule.'),

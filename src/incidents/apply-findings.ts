@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
-import { routeForAsset } from '../notify/routing.ts';
+import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
 import {
   insertIncident,
   insertIncidentEvents,
@@ -130,7 +130,7 @@ class Batch {
       incident,
       route: routeForAsset(this.config, finding.asset),
       channels: notificationChannels(this.config),
-      pageOn: this.config.incidents.page_on,
+      pageOn: pagedSeveritiesFor(this.config, finding.asset),
       silencedBy: silence,
     });
     if (silence !== undefined) this.events.push({ incidentId: incident.id, type: 'notification_suppressed', source: 'pipewarden', detail: { silence: silence.id, reason: silence.reason } });

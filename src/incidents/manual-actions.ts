@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import { PipewardenError } from '../errors.ts';
-import { routeForAsset } from '../notify/routing.ts';
+import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
 import { insertIncidentEvents, insertOutboxItems, lockIncident, saveTracking, updateIncident, type IncidentRow } from '../store/incident-records.ts';
 import { resolveIncidentByHand, type CheckTracking } from './lifecycle.ts';
 import { activeIncident, notificationChannels, storedPart } from './apply-findings.ts';
@@ -74,7 +74,7 @@ async function record(client: pg.ClientBase, config: Config, incident: IncidentR
     incident,
     route: routeForAsset(config, incident.asset),
     channels: notificationChannels(config),
-    pageOn: config.incidents.page_on,
+    pageOn: pagedSeveritiesFor(config, incident.asset),
   });
   // PagerDuty told us (a webhook): telling it back would only echo.
   const items = actor.source === 'pagerduty' ? plan.items.filter((item) => item.channel !== 'pagerduty') : plan.items;

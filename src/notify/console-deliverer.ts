@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.ts';
 import type { OutboxRow } from '../store/outbox.ts';
 import type { Finding } from '../types.ts';
 import type { Deliverer } from './delivery.ts';
-import { routeForAsset } from './routing.ts';
+import { pagedSeveritiesFor, routeForAsset } from './routing.ts';
 
 interface ConsolePayload {
   change: string;
@@ -22,17 +22,17 @@ export function consoleDeliverer(logger: Logger, config: Config): Deliverer {
     const payload = item.payload as unknown as ConsolePayload;
     const route = routeForAsset(config, payload.incident.asset);
     const fields = { incident: payload.incident.id, asset: payload.incident.asset, check: payload.incident.check, status: payload.finding.status, change: payload.change, route };
-    const line = `notification ${destinations(route, config, payload.incident.severity)}: ${payload.text}`;
+    const line = `notification ${destinations(route, config, payload.incident.asset, payload.incident.severity)}: ${payload.text}`;
     if (payload.change === 'resolved' || payload.change === 'resolved_by_hand') console.info(fields, line);
     else console.warn(fields, line);
     return { status: 'delivered' };
   };
 }
 
-function destinations(route: ReturnType<typeof routeForAsset>, config: Config, severity: string): string {
+function destinations(route: ReturnType<typeof routeForAsset>, config: Config, asset: string, severity: string): string {
   const targets: string[] = [];
   if (route.slackChannel !== undefined) targets.push(`Slack ${route.slackChannel}`);
-  if (route.pagerduty && config.incidents.page_on.includes(severity as never)) targets.push('PagerDuty');
+  if (route.pagerduty && pagedSeveritiesFor(config, asset).includes(severity as never)) targets.push('PagerDuty');
   const owner = route.owner === undefined ? 'no owner' : `owner ${route.owner}`;
   return targets.length === 0 ? `(${owner}; no channel configured)` : `for ${targets.join(' and ')} (${owner})`;
 }

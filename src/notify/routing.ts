@@ -24,3 +24,11 @@ export function routeForAsset(config: Config, asset: string): NotificationRoute 
     pagerduty: pagerdutyKey !== undefined && pagerdutyKey !== '',
   };
 }
+
+/** The severities that page for an asset: the first monitor covering it that says, else `incidents.page_on`. */
+export function pagedSeveritiesFor(config: Config, asset: string): Config['incidents']['page_on'] {
+  for (const monitor of config.monitors) {
+    if (monitor.page_on !== undefined && monitorCoversAsset(monitor, asset)) return monitor.page_on;
+  }
+  return config.incidents.page_on;
+}

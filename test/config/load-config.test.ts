@@ -120,7 +120,7 @@ describe('schema problems', () => {
     expect(lines(problems)).toEqual([
       'unknown-keys.yaml:5:5: monitors[0].freshnes: unknown key "freshnes"; did you mean "freshness"?',
       'unknown-keys.yaml:6:5: monitors[0].shema: unknown key "shema"; did you mean "schema"?',
-      'unknown-keys.yaml:7:5: monitors[0].colour: unknown key "colour"; expected one of: assets, exclude, owner, freshness, volume, distribution, schema',
+      'unknown-keys.yaml:7:5: monitors[0].colour: unknown key "colour"; expected one of: assets, exclude, owner, freshness, volume, distribution, schema, page_on',
       'unknown-keys.yaml:8:1: sever: unknown key "sever"; did you mean "server"?',
     ]);
   });

@@ -96,6 +96,18 @@ describe('applyFindings', () => {
     expect((await outbox('shop.prices')).map((item) => item.channel)).toEqual(['console', 'console']);
   });
 
+  it('pages on warnings for a monitor that asks to, and never for one that opts out', async () => {
+    const monitors = [
+      { assets: 'shop.critical_feed', owner: 'inventory-team', freshness: true, page_on: ['warning' as const, 'critical' as const] },
+      { assets: 'shop.scratch', owner: 'inventory-team', freshness: true, page_on: [] },
+      { assets: 'shop.*', owner: 'inventory-team', freshness: true },
+    ];
+    await play('shop.critical_feed', ['warn', 'warn'], { monitors });
+    await play('shop.scratch', ['fail', 'fail'], { monitors });
+    expect((await outbox('shop.critical_feed')).filter((item) => item.channel === 'pagerduty')).toEqual([{ channel: 'pagerduty', change: 'opened', action: 'trigger' }]);
+    expect((await outbox('shop.scratch')).map((item) => item.channel)).toEqual(['console']);
+  });
+
   it('gives a flapping check one notice, not a storm', async () => {
     const statuses: FindingStatus[] = [];
     for (let cycle = 0; cycle < 10; cycle += 1) statuses.push('fail', 'ok', 'ok');
