@@ -83,7 +83,7 @@ export function sizeFinding(config: Config, check: SizeCheck, series: SeriesPoin
     return { check: checkId('volume', check.asset), kind: 'volume', asset: check.asset, status: 'ok', observed: null, message: `${check.asset}: no row estimate recorded yet` };
   }
   const settings = baselineSettingsFromVolume(check.volume, timezone);
-  const finding = evaluateVolume({ asset: check.asset, series, settings, now: new Date(last.bucket.getTime() + check.volume.bucket) });
+  const finding = evaluateVolume({ asset: check.asset, series, settings, now: new Date(last.bucket.getTime() + check.volume.bucket), gauge: true });
   const rows = `${formatNumber(last.value)} rows in the table (catalog estimate)`;
   if (finding.expected === undefined) return { ...finding, message: `${check.asset}: ${rows}; still learning its normal size` };
   const at = formatLocalTime(last.bucket, timezone);

@@ -32,6 +32,11 @@ export interface VolumeInput {
   series: readonly SeriesPoint[];
   settings: VolumeSettings;
   now: Date;
+  /**
+   * The series is a size taken at each bucket (a rebuilt table's row count), not rows added in
+   * it: summing 24 hours of it means nothing, so only the bucket itself is judged.
+   */
+  gauge?: boolean;
 }
 
 /** The baseline settings a `volume:` config block means; volume's spread is at least one row. */
@@ -64,7 +69,7 @@ export function evaluateVolume(input: VolumeInput): Finding {
   const point = newestCompletePoint(input.series, settings.bucketMs, input.now);
   if (point === undefined) return { ...base, status: 'ok', observed: null, message: `${asset}: no complete bucket measured yet` };
   const history = input.series.filter((p) => p.bucket.getTime() + settings.bucketMs <= input.now.getTime());
-  const windows = dailyWindows(history, point, settings);
+  const windows = input.gauge === true ? undefined : dailyWindows(history, point, settings);
   const growth = chooseGrowth(windows ?? (settings.bucketMs === DAY_MS ? history : []), settings);
   const result = withEmptyBucketRule(point.value, buildBaseline(detrend(history, growth, point.bucket.getTime()), settings).score(point));
   const bucket = { bucket: point.bucket.toISOString() };

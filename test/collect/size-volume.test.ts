@@ -3,7 +3,8 @@
 // (test/collect/sweep.test.ts shows the sweep judging it from a real table's estimate.)
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateSizeVolume } from '../../src/collect/size-volume.ts';
+import { evaluateSizeVolume, sizeFinding } from '../../src/collect/size-volume.ts';
+import { configSchema } from '../../src/config/schema.ts';
 import { insertFindings, upsertObservations } from '../../src/store/sweep-records.ts';
 import type { Finding } from '../../src/types.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
@@ -78,5 +79,23 @@ describe('volume without a column: the size of a rebuilt table', () => {
 
     await recordEstimates(26, 27, 400);
     expect((await volumeAt(minute(27))).status).toBe('ok');
+  });
+});
+
+describe('size is a level, not a count', () => {
+  it('judges only the newest size: a table that collapsed yesterday and recovered is ok now, not "too few rows in 24 hours"', () => {
+    const HOUR = 3_600_000;
+    const config = configSchema.parse({ warehouses: { snap: { type: 'postgres', url: 'postgres://x@127.0.0.1/snap' } }, monitors: [{ assets: ASSET, volume: { bucket: '1h' } }] });
+    const volume = config.monitors[0]!.volume!;
+    const start = Date.parse('2025-05-01T00:00:00Z');
+    // Nine days of 400 rows an hour, then 20 empty hours ending three hours ago, then 400 again.
+    const series = Array.from({ length: 9 * 24 + 24 }, (_, hour) => ({
+      bucket: new Date(start + hour * HOUR),
+      value: hour >= 9 * 24 + 1 && hour < 9 * 24 + 21 ? 0 : 400,
+    }));
+    const finding = sizeFinding(config, { asset: ASSET, volume }, series);
+    expect(finding).toMatchObject({ status: 'ok', observed: 400 });
+    expect(finding.message).not.toContain('24 hours');
+    expect(finding.expected?.high).toBeLessThan(1_000);
   });
 });
