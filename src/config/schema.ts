@@ -176,6 +176,17 @@ export const incidentsSchema = z.strictObject({
     })
     .prefault({})
     .describe('The pending period (Prometheus `for`), in evaluations of the check.'),
+  pending_by_kind: z
+    .partialRecord(
+      z.enum(['freshness', 'volume', 'distribution', 'schema', 'run']),
+      z.strictObject({
+        fail: z.number().int().min(1).max(100).optional().describe('Overrides pending.fail for this kind.'),
+        warn: z.number().int().min(1).max(100).optional().describe('Overrides pending.warn for this kind.'),
+        error: z.number().int().min(1).max(100).optional().describe('Overrides pending.error for this kind.'),
+      }),
+    )
+    .default({})
+    .describe('Pending periods per check kind, e.g. `{ volume: { fail: 2 } }` to wait for a second failing hour.'),
   resolve_after: evaluations(2, 'Consecutive passing evaluations that resolve an incident.'),
   flapping: z
     .strictObject({

@@ -21,7 +21,7 @@ import {
   type TrackingRow,
 } from '../store/incident-records.ts';
 import { selectActiveSilences } from '../store/silences.ts';
-import type { Finding } from '../types.ts';
+import type { CheckKind, Finding } from '../types.ts';
 import { advanceIncident, NEW_TRACKING, type CheckTracking, type LifecycleEvent, type LifecycleSettings } from './lifecycle.ts';
 import { activeMaintenanceWindows } from './maintenance.ts';
 import { planNotifications, type NotificationChannels } from './plan-notifications.ts';
@@ -34,10 +34,10 @@ export interface IncidentOutcome {
   queued: number;
 }
 
-export function lifecycleSettings(config: Config): LifecycleSettings {
+export function lifecycleSettings(config: Config, kind: CheckKind): LifecycleSettings {
   const { incidents } = config;
   return {
-    pendingEvaluations: incidents.pending,
+    pendingEvaluations: { ...incidents.pending, ...withoutUndefined(incidents.pending_by_kind[kind] ?? {}) },
     resolveAfter: incidents.resolve_after,
     flapWindowMs: incidents.flapping.window,
     flapMaxChanges: incidents.flapping.max_changes,
@@ -73,7 +73,7 @@ export async function applyFindings(pool: pg.Pool, config: Config, evaluated: re
 }
 
 class Batch {
-  private readonly settings: LifecycleSettings;
+  private readonly settings = new Map<CheckKind, LifecycleSettings>();
   private readonly trackings: Array<{ checkId: string; tracking: StoredTracking; incidentId: string | null }> = [];
   private readonly events: IncidentEventRecord[] = [];
   private readonly items: OutboxItem[] = [];
@@ -89,12 +89,17 @@ class Batch {
     this.config = config;
     this.now = now;
     this.silences = silences;
-    this.settings = lifecycleSettings(config);
+  }
+
+  private settingsFor(kind: CheckKind): LifecycleSettings {
+    let settings = this.settings.get(kind);
+    if (settings === undefined) this.settings.set(kind, (settings = lifecycleSettings(this.config, kind)));
+    return settings;
   }
 
   async apply(finding: Finding, row: TrackingRow | undefined): Promise<void> {
     const before: CheckTracking = { ...(row?.tracking ?? storedPart(NEW_TRACKING)), incident: activeIncident(row?.incident ?? null) };
-    const step = advanceIncident(before, finding.status, this.settings, this.now.getTime());
+    const step = advanceIncident(before, finding.status, this.settingsFor(finding.kind), this.now.getTime());
     let incident = row?.incident ?? null;
     for (const event of step.events) incident = await this.record(event, finding, incident);
     if (incident !== null && step.events.length === 0 && incident.status !== 'resolved') {
@@ -180,4 +185,8 @@ function firstPerCheck(findings: readonly Finding[]): Finding[] {
   const seen = new Map<string, Finding>();
   for (const finding of findings) if (!seen.has(finding.check)) seen.set(finding.check, finding);
   return [...seen.values()];
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

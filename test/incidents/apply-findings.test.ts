@@ -97,8 +97,8 @@ describe('applyFindings', () => {
   });
 
   it('pages on warnings for a monitor that asks to, and never for one that opts out', async () => {
-    const monitors = [
-      { assets: 'shop.critical_feed', owner: 'inventory-team', freshness: true, page_on: ['warning' as const, 'critical' as const] },
+    const monitors: ConfigInput['monitors'] = [
+      { assets: 'shop.critical_feed', owner: 'inventory-team', freshness: true, page_on: ['warning', 'critical'] },
       { assets: 'shop.scratch', owner: 'inventory-team', freshness: true, page_on: [] },
       { assets: 'shop.*', owner: 'inventory-team', freshness: true },
     ];
@@ -106,6 +106,15 @@ describe('applyFindings', () => {
     await play('shop.scratch', ['fail', 'fail'], { monitors });
     expect((await outbox('shop.critical_feed')).filter((item) => item.channel === 'pagerduty')).toEqual([{ channel: 'pagerduty', change: 'opened', action: 'trigger' }]);
     expect((await outbox('shop.scratch')).map((item) => item.channel)).toEqual(['console']);
+  });
+
+  it('waits longer for the kinds configured to', async () => {
+    // A failing evaluation also counts toward the warning streak, so both wait for three.
+    const incidentsSettings = { pending: { fail: 1, warn: 2, error: 3 }, pending_by_kind: { freshness: { fail: 3, warn: 3 } } };
+    await play('shop.patient', ['fail', 'fail'], { incidents: incidentsSettings });
+    expect(await incidents('shop.patient')).toEqual([]);
+    await play('shop.patient', ['fail'], { incidents: incidentsSettings }, 2);
+    expect(await incidents('shop.patient')).toMatchObject([{ status: 'open', severity: 'critical' }]);
   });
 
   it('gives a flapping check one notice, not a storm', async () => {
