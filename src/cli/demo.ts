@@ -10,6 +10,7 @@ import { parseDuration } from '../config/duration.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { breakDemoFeed, DEMO_FAILURE_NAMES, DEMO_FAILURES, repairDemoFeed, type FeedChange } from '../demo/demo-feeds.ts';
 import { DEMO_CONFIG_PATH, openDemoDatabases, withDemoWarehouse, type DemoDatabases } from '../demo/demo-environment.ts';
+import { writeDemoCliConfig } from '../demo/demo-cli-config.ts';
 import { DemoLoader } from '../demo/demo-loader.ts';
 import { seedDemoWarehouse } from '../demo/seed-demo-warehouse.ts';
 import { exitCodeFor, installSignalHandlers, startDaemon } from '../main.ts';
@@ -92,11 +93,12 @@ async function runDemoDaemon(options: DemoOptions, databases: DemoDatabases, io:
   const demoConfig = { ...config, state: { ...config.state, url: databases.stateUrl }, server: { host: '127.0.0.1', port: Number(options.httpPort) } };
   const summary = await withDemoWarehouse(databases.warehouseUrl, (client) => seedDemoWarehouse(client, { now: new Date() }));
   logger.info(summary, summary.seeded ? `seeded the demo warehouse: ${summary.days} days, ${summary.orders} orders` : 'demo warehouse already seeded; keeping its data');
+  const cliConfig = await writeDemoCliConfig(path.resolve(io.cwd, options.dataDir), { warehouse: databases.warehouseUrl, state: databases.stateUrl });
   const loader = await startLoader(databases.warehouseUrl, logger);
   try {
     const daemon = await startDaemon({ config: demoConfig, env, logger });
     const removeHandlers = installSignalHandlers(daemon, logger);
-    printWelcome(io, daemon.httpUrl);
+    printWelcome(io, daemon.httpUrl, path.relative(io.cwd, cliConfig));
     const outcome = await daemon.stopped;
     removeHandlers();
     return exitCodeFor(outcome);
@@ -118,12 +120,13 @@ async function startLoader(warehouseUrl: string, logger: Logger): Promise<{ stop
   };
 }
 
-function printWelcome(io: CliIo, httpUrl: string): void {
+function printWelcome(io: CliIo, httpUrl: string, cliConfig: string): void {
   const lines = [
     '',
     `pipewarden demo is running. Metrics: ${httpUrl}/metrics · health: ${httpUrl}/readyz`,
-    'In another terminal, break the inventory feed and watch the findings turn:',
+    'In another terminal, break the inventory feed and watch the incidents open:',
     '  npx pipewarden demo --break inventory-feed      (and later: --repair inventory-feed)',
+    `  npx pipewarden incidents --config ${cliConfig}   (then: incidents ack ID --config …)`,
     'Stop with Ctrl-C.',
     '',
   ];

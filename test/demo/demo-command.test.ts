@@ -2,8 +2,10 @@
 // seeds the marketplace, sweeps it and serves /metrics; a second process breaks the inventory feed
 // through the running demo's server, and the demo's own notifications must show a freshness
 // failure on the feed and a volume failure on top_items_not_carried within one sweep (plus the
-// loader's tick that empties the derived table), and none on the healthy orders table; SIGTERM
-// then stops the demo, its embedded PostgreSQL included.
+// loader's tick that empties the derived table), and none on the healthy orders table. Then the
+// rest of the incident lifecycle through other processes: `incidents` lists them, `incidents ack`
+// acknowledges one, `--repair` resolves them; SIGTERM then stops the demo, its embedded
+// PostgreSQL included.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -36,6 +38,7 @@ interface LoggedNotification {
   at: number;
   check: string;
   status: string;
+  change: string;
   msg: string;
 }
 
@@ -66,10 +69,12 @@ function spawnDemo(args: readonly string[]): DemoProcess {
     buffered = lines.pop() ?? '';
     for (const line of lines) {
       try {
-        const entry = JSON.parse(line) as { msg?: unknown; notifier?: unknown; check?: unknown; status?: unknown; topItemsNotCarried?: unknown };
+        const entry = JSON.parse(line) as { msg?: unknown; notifier?: unknown; check?: unknown; status?: unknown; change?: unknown; topItemsNotCarried?: unknown };
         messages.push(String(entry.msg));
         if (entry.msg === 'demo loader tick') loaderTicks.push({ at: Date.now(), topItemsNotCarried: Number(entry.topItemsNotCarried) });
-        if (entry.notifier === 'console') notifications.push({ at: Date.now(), check: String(entry.check), status: String(entry.status), msg: String(entry.msg) });
+        if (entry.notifier === 'console') {
+          notifications.push({ at: Date.now(), check: String(entry.check), status: String(entry.status), change: String(entry.change), msg: String(entry.msg) });
+        }
       } catch {
         messages.push(line);
       }
@@ -125,14 +130,25 @@ async function fetchMetrics(url: string, expected: string, timeoutMs: number): P
   throw new Error(`/metrics did not show ${expected} within ${timeoutMs} ms; last answer:\n${last}`);
 }
 
-async function waitForNotification(demo: DemoProcess, check: string, status: string, timeoutMs: number): Promise<LoggedNotification> {
+async function waitForNotification(demo: DemoProcess, check: string, change: string, timeoutMs: number): Promise<LoggedNotification> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const found = demo.notifications.find((notification) => notification.check === check && notification.status === status);
+    const found = demo.notifications.find((notification) => notification.check === check && notification.change === change);
     if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no ${status} notification for ${check} within ${timeoutMs} ms\n${demo.output()}`);
+    if (Date.now() > deadline) throw new Error(`no ${change} notification for ${check} within ${timeoutMs} ms\n${demo.output()}`);
     await sleep(200);
   }
+}
+
+/** Runs another pipewarden command (not the demo) to completion. */
+async function runPipewarden(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await within(new Promise<number | null>((resolve) => child.once('exit', resolve)), 30_000, `pipewarden ${args.join(' ')}`);
+  return { code, stdout, stderr };
 }
 
 describe('pipewarden demo (real processes)', () => {
@@ -164,7 +180,7 @@ describe('pipewarden demo (real processes)', () => {
     await rm(dir, { recursive: true, force: true });
   }, 30_000);
 
-  it('sweeps the seeded marketplace, serves metrics, takes --break from a second process and stops on SIGTERM', async () => {
+  it('sweeps the seeded marketplace, serves metrics, plays an incident from --break to --repair through other processes, and stops on SIGTERM', async () => {
     demo = spawnDemo(['--data-dir', dir, '--postgres-port', String(postgresPort), '--http-port', String(httpPort)]);
     const swept = await demo.waitForMessage(/^swept \d+ tables in warehouse marketplace$/, START_TIMEOUT_MS);
     const firstSweepAt = Date.now();
@@ -192,14 +208,32 @@ describe('pipewarden demo (real processes)', () => {
     // The failure began 10 minutes ago (--ago's default): the first sweep after the break sees
     // the stale feed, and the first sweep after the loader's next rebuild the empty derived table.
     const deadline = SWEEP_INTERVAL_MS + LOADER_TICK_MS + 10_000;
-    const stale = await waitForNotification(demo, `freshness:${INVENTORY}`, 'fail', deadline);
-    const collapsed = await waitForNotification(demo, `volume:${TOP_ITEMS}`, 'fail', deadline);
+    const stale = await waitForNotification(demo, `freshness:${INVENTORY}`, 'opened', deadline);
+    const collapsed = await waitForNotification(demo, `volume:${TOP_ITEMS}`, 'opened', deadline);
+    expect(stale.status).toBe('fail');
     expect(stale.at - brokenAt).toBeLessThan(SWEEP_INTERVAL_MS + 5_000);
     const emptied = demo.loaderTicks.find((tick) => tick.at >= brokenAt && tick.topItemsNotCarried === 0);
     expect(emptied, 'a loader tick after the break rebuilt top_items_not_carried empty').toBeDefined();
     expect(collapsed.at - (emptied as { at: number }).at).toBeLessThan(SWEEP_INTERVAL_MS + 5_000);
     expect(collapsed.msg).toMatch(/0 rows in the table .* expected \d/);
     expect(demo.notifications.filter((notification) => notification.check.includes('shop.orders') && notification.status !== 'ok')).toEqual([]);
+
+    // The rest of the lifecycle, as the on-call person drives it: list, acknowledge, repair.
+    const cliConfig = path.join(dir, 'pipewarden.yaml');
+    const listed = await runPipewarden(['incidents', '--config', cliConfig, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const { incidents } = JSON.parse(listed.stdout) as { incidents: Array<{ id: string; check: string; status: string }> };
+    const feedIncident = incidents.find((incident) => incident.check === `freshness:${INVENTORY}`);
+    expect(feedIncident?.status).toBe('open');
+    expect(incidents.some((incident) => incident.check === `volume:${TOP_ITEMS}`)).toBe(true);
+    const acked = await runPipewarden(['incidents', 'ack', feedIncident?.id as string, '--by', 'on-call', '--config', cliConfig]);
+    expect(acked.code, acked.stderr).toBe(0);
+    expect((await waitForNotification(demo, `freshness:${INVENTORY}`, 'acknowledged', 10_000)).msg).toContain('by on-call (cli)');
+    const repairer = spawnDemo(['--repair', 'inventory-feed', '--data-dir', dir, '--postgres-port', String(postgresPort)]);
+    expect((await within(repairer.exited, 30_000, 'demo --repair')).code, repairer.output()).toBe(0);
+    // Resolved after two passing sweeps (incidents.resolve_after), the first after the loader's next load.
+    await waitForNotification(demo, `freshness:${INVENTORY}`, 'resolved', 2 * SWEEP_INTERVAL_MS + LOADER_TICK_MS + 10_000);
+    await waitForNotification(demo, `volume:${TOP_ITEMS}`, 'resolved', 2 * SWEEP_INTERVAL_MS + 10_000);
 
     const signalledAt = Date.now();
     demo.child.kill('SIGTERM');
