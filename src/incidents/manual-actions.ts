@@ -6,7 +6,16 @@ import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import { PipewardenError } from '../errors.ts';
 import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
-import { insertIncidentEvents, insertOutboxItems, lockIncident, saveTracking, updateIncident, type IncidentRow } from '../store/incident-records.ts';
+import {
+  insertIncidentEvents,
+  insertOutboxItems,
+  lockIncident,
+  markIncidentOpen,
+  reopenResolvedIncident,
+  saveTracking,
+  updateIncident,
+  type IncidentRow,
+} from '../store/incident-records.ts';
 import { resolveIncidentByHand, type CheckTracking } from './lifecycle.ts';
 import { activeIncident, notificationChannels, storedPart } from './apply-findings.ts';
 import { planNotifications, type IncidentChange } from './plan-notifications.ts';
@@ -24,39 +33,22 @@ export interface ManualActionResult {
   changed: boolean;
 }
 
+export type IncidentAction = 'acknowledge' | 'resolve' | 'reopen';
+
 export async function acknowledgeIncidentById(pool: pg.Pool, config: Config, id: string, actor: Actor, now: Date): Promise<ManualActionResult> {
-  return inTransaction(pool, id, async (client, incident) => {
-    if (incident.status !== 'open') return { incident, changed: false };
-    const acknowledged = await updateIncident(client, incident.id, { status: 'acknowledged', acknowledged: { at: now, by: actor.by } });
-    await record(client, config, acknowledged, { type: 'acknowledged', by: actor.by, source: actor.source }, actor, now);
-    return { incident: acknowledged, changed: true };
-  });
+  return withTransaction(pool, (client) => actOnIncident(client, config, id, 'acknowledge', actor, now));
 }
 
 export async function resolveIncidentById(pool: pg.Pool, config: Config, id: string, actor: Actor, now: Date): Promise<ManualActionResult> {
-  return inTransaction(pool, id, async (client, incident, stored) => {
-    if (incident.status === 'resolved') return { incident, changed: false };
-    if (stored !== null) {
-      const next = resolveIncidentByHand({ ...stored, incident: activeIncident(incident) }, now.getTime());
-      await saveTracking(client, [{ checkId: incident.check_id, tracking: storedPart(next), incidentId: null }], now);
-    }
-    const resolved = await updateIncident(client, incident.id, { status: 'resolved', resolved: { at: now, by: actor.by } });
-    await record(client, config, resolved, { type: 'resolved_by_hand', by: actor.by, source: actor.source }, actor, now);
-    return { incident: resolved, changed: true };
-  });
+  return withTransaction(pool, (client) => actOnIncident(client, config, id, 'resolve', actor, now));
 }
 
-async function inTransaction(
-  pool: pg.Pool,
-  id: string,
-  work: (client: pg.PoolClient, incident: IncidentRow, tracking: CheckTracking | null) => Promise<ManualActionResult>,
-): Promise<ManualActionResult> {
+/** Runs `work` in one transaction on one client: all of it lands, or none. */
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const locked = await lockIncident(client, id);
-    if (locked === undefined) throw new PipewardenError('incident_not_found', `No incident #${id}. \`pipewarden incidents list --status all\` shows them.`);
-    const result = await work(client, locked.incident, locked.tracking === null ? null : { ...locked.tracking, incident: undefined });
+    const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -65,6 +57,51 @@ async function inTransaction(
   } finally {
     client.release();
   }
+}
+
+/** One person's action on incident `id`, inside the caller's transaction. */
+export async function actOnIncident(client: pg.ClientBase, config: Config, id: string, action: IncidentAction, actor: Actor, now: Date): Promise<ManualActionResult> {
+  const locked = await lockIncident(client, id);
+  if (locked === undefined) throw new PipewardenError('incident_not_found', `No incident #${id}. \`pipewarden incidents list --status all\` shows them.`);
+  const stored = locked.tracking === null ? null : { ...locked.tracking, incident: undefined };
+  switch (action) {
+    case 'acknowledge':
+      return acknowledge(client, config, locked.incident, actor, now);
+    case 'resolve':
+      return resolve(client, config, locked.incident, stored, actor, now);
+    case 'reopen':
+      return reopen(client, config, locked.incident, actor, now);
+  }
+}
+
+async function acknowledge(client: pg.ClientBase, config: Config, incident: IncidentRow, actor: Actor, now: Date): Promise<ManualActionResult> {
+  if (incident.status !== 'open') return { incident, changed: false };
+  const acknowledged = await updateIncident(client, incident.id, { status: 'acknowledged', acknowledged: { at: now, by: actor.by } });
+  await record(client, config, acknowledged, { type: 'acknowledged', by: actor.by, source: actor.source }, actor, now);
+  return { incident: acknowledged, changed: true };
+}
+
+async function resolve(client: pg.ClientBase, config: Config, incident: IncidentRow, stored: CheckTracking | null, actor: Actor, now: Date): Promise<ManualActionResult> {
+  if (incident.status === 'resolved') return { incident, changed: false };
+  if (stored !== null) {
+    const next = resolveIncidentByHand({ ...stored, incident: activeIncident(incident) }, now.getTime());
+    await saveTracking(client, [{ checkId: incident.check_id, tracking: storedPart(next), incidentId: null }], now);
+  }
+  const resolved = await updateIncident(client, incident.id, { status: 'resolved', resolved: { at: now, by: actor.by } });
+  await record(client, config, resolved, { type: 'resolved_by_hand', by: actor.by, source: actor.source }, actor, now);
+  return { incident: resolved, changed: true };
+}
+
+/**
+ * Back to open (PagerDuty's "reopened"): an acknowledged incident loses its acknowledgement; a
+ * resolved one becomes its check's active incident again, unless the check already has a newer one.
+ */
+async function reopen(client: pg.ClientBase, config: Config, incident: IncidentRow, actor: Actor, now: Date): Promise<ManualActionResult> {
+  if (incident.status === 'open') return { incident, changed: false };
+  if (incident.status === 'resolved' && !(await reopenResolvedIncident(client, incident, now))) return { incident, changed: false };
+  const reopened = await markIncidentOpen(client, incident.id);
+  await record(client, config, reopened, { type: 'reopened', by: actor.by, source: actor.source }, actor, now);
+  return { incident: reopened, changed: true };
 }
 
 async function record(client: pg.ClientBase, config: Config, incident: IncidentRow, change: IncidentChange, actor: Actor, now: Date): Promise<void> {

@@ -8,7 +8,11 @@ import type { IncidentRow, OutboxChannel, OutboxItem } from '../store/incident-r
 import type { NotificationRoute } from '../notify/notification.ts';
 import type { LifecycleEvent } from './lifecycle.ts';
 
-export type IncidentChange = LifecycleEvent | { type: 'acknowledged'; by: string; source: string } | { type: 'resolved_by_hand'; by: string; source: string };
+export type IncidentChange =
+  | LifecycleEvent
+  | { type: 'acknowledged'; by: string; source: string }
+  | { type: 'resolved_by_hand'; by: string; source: string }
+  | { type: 'reopened'; by: string; source: string };
 
 export interface NotificationChannels {
   console: boolean;
@@ -104,6 +108,8 @@ export function describeIncidentChange(change: IncidentChange, incident: Inciden
       return `ACKNOWLEDGED ${subject} ${incident.asset} by ${change.by} (${change.source})`;
     case 'resolved_by_hand':
       return `RESOLVED ${subject} ${incident.asset} by ${change.by} (${change.source})`;
+    case 'reopened':
+      return `REOPENED ${subject} ${incident.asset} by ${change.by} (${change.source}): ${evidence}`;
     case 'status_changed':
       return `${subject} is now ${change.to}: ${evidence}`;
   }

@@ -242,3 +242,29 @@ export async function selectIncidents(client: pg.ClientBase | pg.Pool, filter: I
   const result = await client.query<IncidentRow>(SELECT_INCIDENTS, [filter, limit]);
   return result.rows.map(normalizeId);
 }
+
+/** Status back to open, acknowledgement and resolution cleared. */
+export async function markIncidentOpen(client: pg.ClientBase, id: string): Promise<IncidentRow> {
+  const result = await client.query<IncidentRow>(
+    "UPDATE incidents SET status = 'open', acknowledged_at = NULL, acknowledged_by = NULL, resolved_at = NULL, resolved_by = NULL WHERE id = $1 RETURNING *",
+    [id],
+  );
+  return normalizeId(result.rows[0] as IncidentRow);
+}
+
+/**
+ * Makes a resolved incident its check's active one again, when the check has none: the tracking
+ * row points back at it. False when another incident of the check is active (that one stands).
+ */
+export async function reopenResolvedIncident(client: pg.ClientBase, incident: IncidentRow, now: Date): Promise<boolean> {
+  const active = await client.query("SELECT 1 FROM incidents WHERE check_id = $1 AND status <> 'resolved' AND id <> $2", [incident.check_id, incident.id]);
+  if ((active.rowCount ?? 0) > 0) return false;
+  await client.query('UPDATE check_tracking SET incident_id = $2, evaluated_at = $3 WHERE check_id = $1', [incident.check_id, incident.id, now]);
+  return true;
+}
+
+export async function selectIncidentIdByDedupKey(client: pg.ClientBase | pg.Pool, dedupKey: string): Promise<string | undefined> {
+  const result = await client.query<{ id: string }>('SELECT id FROM incidents WHERE dedup_key = $1', [dedupKey]);
+  const id = result.rows[0]?.id;
+  return id === undefined ? undefined : String(id);
+}
