@@ -12,10 +12,10 @@ import { runProfile } from './collect/profile.ts';
 import { runSweep } from './collect/sweep.ts';
 import { applyRetention } from './store/retention.ts';
 import { applyFindings } from './incidents/apply-findings.ts';
-import { consoleDeliverer } from './notify/console-deliverer.ts';
-import type { Deliverer } from './notify/delivery.ts';
+import { syncPagerDutyChange } from './incidents/pagerduty-sync.ts';
+import { mountPagerDutyWebhook } from './http/pagerduty-webhook-route.ts';
+import { openChannels, type Channels } from './notify/channels.ts';
 import { OutboxLoop } from './notify/outbox-loop.ts';
-import type { OutboxChannel } from './store/incident-records.ts';
 import type { Environment } from './config/environment.ts';
 import type { Config } from './config/schema.ts';
 import type { Finding } from './types.ts';
@@ -99,6 +99,18 @@ export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop): Job[] {
  */
 export function mountRoutes(http: HttpServer, runtime: Runtime, readiness: () => Promise<ReadinessReport>): void {
   mountHealthRoutes(http, { metrics: runtime.metrics, readiness });
+  const { config, logger } = runtime;
+  if (config.pagerduty !== undefined) {
+    mountPagerDutyWebhook(http, {
+      secrets: config.pagerduty.webhook_secrets,
+      logger,
+      onEvent: async (event) => {
+        const change = { eventId: event.id, type: event.type, dedupKey: event.incident.incidentKey ?? undefined, agent: event.agent?.summary ?? event.agent?.id };
+        const outcome = await syncPagerDutyChange(runtime.state.pool, config, change, runtime.now());
+        logger.info({ event: event.id, type: event.type, outcome }, `PagerDuty ${event.type}: ${outcome}`);
+      },
+    });
+  }
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
@@ -116,12 +128,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const readiness = sharedReadinessCheck({ state: runtime.state.pool, warehouses: runtime.warehouses, metrics, timeoutMs: READINESS_TIMEOUT_MS });
   const http = new HttpServer({ host: config.server.host, port: config.server.port, logger, metrics });
   mountRoutes(http, runtime, readiness);
-  const outbox = new OutboxLoop({ pool: runtime.state.pool, deliverers: deliverers(runtime), logger, metrics, now: runtime.now });
+  let channels: Channels;
+  try {
+    channels = await openChannels(config, logger);
+  } catch (error) {
+    await runtime.close();
+    await tracing.shutdown();
+    throw error;
+  }
+  const outbox = new OutboxLoop({ pool: runtime.state.pool, deliverers: channels.deliverers, logger, metrics, now: runtime.now });
   const scheduler = createScheduler(runtime, options, outbox);
   let httpUrl: string;
   try {
     httpUrl = await http.listen();
   } catch (error) {
+    channels.close();
     await runtime.close();
     await tracing.shutdown();
     throw new PipewardenError('http_listen_failed', `Cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(error)}. Set server.port to a free port.`, { cause: error });
@@ -134,12 +155,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   void scheduler.runNow('sweep');
   void scheduler.runNow('profile');
   logger.info({ url: httpUrl, warehouses: [...runtime.warehouses.keys()], schedule: config.schedule, tracing: tracing.enabled }, `pipewarden started; serving ${httpUrl}`);
-  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, outbox, http, runtime, tracing });
-}
-
-/** One deliverer per channel this process can reach. Slack and PagerDuty join when configured. */
-function deliverers(runtime: Runtime): Partial<Record<OutboxChannel, Deliverer>> {
-  return { console: consoleDeliverer(runtime.logger, runtime.config) };
+  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, outbox, channels, http, runtime, tracing });
 }
 
 function createScheduler(runtime: Runtime, options: DaemonOptions, outbox: OutboxLoop): Scheduler {
@@ -180,6 +196,7 @@ interface DaemonParts {
   config: Config;
   scheduler: Scheduler;
   outbox: OutboxLoop;
+  channels: Channels;
   http: HttpServer;
   runtime: Runtime;
   tracing: Tracing;
@@ -221,6 +238,7 @@ async function stopDaemon(parts: DaemonParts, reason: string): Promise<StopOutco
   // After the jobs: what they queued last is delivered if the pass in flight picks it up, and by
   // the next start (or another replica) otherwise.
   await parts.outbox.stop();
+  parts.channels.close();
   try {
     await parts.runtime.close();
     logger.info('warehouses and state database closed');

@@ -161,6 +161,7 @@ function resolvePaths(config: Config, directory: string): Config {
     ...config,
     runbooks: absolute(config.runbooks),
     state: { ...config.state, embedded: { ...config.state.embedded, dir: absolute(config.state.embedded.dir) } },
+    ...(config.pagerduty?.ca_file === undefined ? {} : { pagerduty: { ...config.pagerduty, ca_file: absolute(config.pagerduty.ca_file) } }),
   };
 }
 

@@ -142,6 +142,12 @@ export const slackSchema = z.strictObject({
 
 export const pagerdutySchema = z.strictObject({
   routing_key: z.string().optional().describe('Default Events v2 routing key.'),
+  events_host: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected a host name (optionally :port), e.g. "events.eu.pagerduty.com"')
+    .default('events.pagerduty.com')
+    .describe('Events API host: `events.eu.pagerduty.com` for EU accounts.'),
+  ca_file: z.string().optional().describe('PEM file of extra CA certificates to trust for the events host (a corporate TLS proxy).'),
   webhook_secrets: z.array(z.string()).default([]).describe('Webhook v3 signing secrets (several during rotation).'),
 });
 

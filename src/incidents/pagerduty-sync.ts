@@ -5,7 +5,8 @@
 
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
-import { selectIncidentIdByDedupKey } from '../store/incident-records.ts';
+import { fitDedupKey } from '../notify/pagerduty-event.ts';
+import { selectIncidentIdByDedupKey, selectIncidentKeysByPrefix } from '../store/incident-records.ts';
 import { recordWebhookEvent } from '../store/webhook-events.ts';
 import { actOnIncident, withTransaction, type IncidentAction } from './manual-actions.ts';
 
@@ -31,9 +32,21 @@ const ACTIONS: Readonly<Record<PagerDutySyncType, IncidentAction>> = {
 export async function syncPagerDutyChange(pool: pg.Pool, config: Config, change: PagerDutyIncidentChange, now: Date): Promise<SyncOutcome> {
   return withTransaction(pool, async (client) => {
     if (!(await recordWebhookEvent(client, 'pagerduty', change.eventId, now))) return 'duplicate';
-    const id = change.dedupKey === undefined ? undefined : await selectIncidentIdByDedupKey(client, change.dedupKey);
+    const id = change.dedupKey === undefined ? undefined : await incidentWithKey(client, change.dedupKey);
     if (id === undefined) return 'unknown_incident';
     const result = await actOnIncident(client, config, id, ACTIONS[change.type], { by: change.agent ?? 'PagerDuty', source: 'pagerduty' }, now);
     return result.changed ? 'applied' : 'unchanged';
   });
+}
+
+/**
+ * The incident PagerDuty knows by `key`: ours exactly, or one whose key was too long for
+ * PagerDuty and was sent shortened (a readable prefix, `~`, a hash of the whole key).
+ */
+async function incidentWithKey(client: pg.ClientBase, key: string): Promise<string | undefined> {
+  const exact = await selectIncidentIdByDedupKey(client, key);
+  const cut = key.lastIndexOf('~');
+  if (exact !== undefined || cut <= 0) return exact;
+  const candidates = await selectIncidentKeysByPrefix(client, key.slice(0, cut));
+  return candidates.find((candidate) => fitDedupKey(candidate.dedupKey) === key)?.id;
 }

@@ -17,11 +17,10 @@ export function ownerForAsset(config: Config, asset: string): string | undefined
 export function routeForAsset(config: Config, asset: string): NotificationRoute {
   const owner = ownerForAsset(config, asset);
   const contact = owner === undefined ? undefined : config.owners[owner];
-  const pagerdutyKey = contact?.pagerduty ?? config.pagerduty?.routing_key;
   return {
     ...(owner === undefined ? {} : { owner }),
     ...(contact?.slack === undefined ? {} : { slackChannel: contact.slack }),
-    pagerduty: pagerdutyKey !== undefined && pagerdutyKey !== '',
+    pagerduty: pagerDutyRoutingKey(config, owner) !== undefined,
   };
 }
 
@@ -31,4 +30,10 @@ export function pagedSeveritiesFor(config: Config, asset: string): Config['incid
     if (monitor.page_on !== undefined && monitorCoversAsset(monitor, asset)) return monitor.page_on;
   }
   return config.incidents.page_on;
+}
+
+/** The Events API routing key for an owner's incidents: the owner's own, else the default. */
+export function pagerDutyRoutingKey(config: Config, owner: string | null | undefined): string | undefined {
+  const key = (owner === null || owner === undefined ? undefined : config.owners[owner]?.pagerduty) ?? config.pagerduty?.routing_key;
+  return key === undefined || key === '' ? undefined : key;
 }

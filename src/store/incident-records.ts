@@ -268,3 +268,9 @@ export async function selectIncidentIdByDedupKey(client: pg.ClientBase | pg.Pool
   const id = result.rows[0]?.id;
   return id === undefined ? undefined : String(id);
 }
+
+/** Incidents whose dedup key starts with `prefix` (to match a key PagerDuty received shortened). */
+export async function selectIncidentKeysByPrefix(client: pg.ClientBase | pg.Pool, prefix: string): Promise<Array<{ id: string; dedupKey: string }>> {
+  const result = await client.query<{ id: string; dedup_key: string }>('SELECT id, dedup_key FROM incidents WHERE left(dedup_key, length($1)) = $1', [prefix]);
+  return result.rows.map((row) => ({ id: String(row.id), dedupKey: row.dedup_key }));
+}

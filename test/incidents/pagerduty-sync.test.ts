@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFindings } from '../../src/incidents/apply-findings.ts';
 import { syncPagerDutyChange } from '../../src/incidents/pagerduty-sync.ts';
+import { fitDedupKey } from '../../src/notify/pagerduty-event.ts';
 import type { FindingStatus } from '../../src/types.ts';
 import { daemonConfig } from '../daemon/daemon-config.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
@@ -72,6 +73,15 @@ describe('syncPagerDutyChange', () => {
     await syncPagerDutyChange(state.pool(), config(), { ...event, eventId: 'ev-reopen', type: 'incident.reopened' }, at(2));
     expect(await syncPagerDutyChange(state.pool(), config(), event, at(3))).toBe('duplicate');
     expect(await incident(id)).toMatchObject({ status: 'open' });
+  });
+
+  it('finds an incident whose key PagerDuty received shortened', async () => {
+    const asset = `shop.${'a_very_long_table_name_'.repeat(12)}`;
+    const { id, dedupKey } = await openIncident(asset);
+    expect(dedupKey.length).toBeGreaterThan(255);
+    const shortened = fitDedupKey(dedupKey);
+    expect(await syncPagerDutyChange(state.pool(), config(), { eventId: 'ev-long', type: 'incident.acknowledged', dedupKey: shortened, agent: 'Ana' }, at(1))).toBe('applied');
+    expect(await incident(id)).toMatchObject({ status: 'acknowledged' });
   });
 
   it('records but ignores events about incidents it does not know', async () => {

@@ -1,0 +1,44 @@
+// The outbox's channels this process can deliver to, from the config: the console when
+// `notifications.console` is on, PagerDuty when any routing key is configured (its client trusts
+// `pagerduty.ca_file` on top of the default CAs). Slack joins with the Slack app.
+
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { errorMessage, PipewardenError } from '../errors.ts';
+import type { OutboxChannel } from '../store/incident-records.ts';
+import { consoleDeliverer } from './console-deliverer.ts';
+import type { Deliverer } from './delivery.ts';
+import { PagerDutyClient } from './pagerduty-client.ts';
+import { pagerDutyDeliverer } from './pagerduty-deliverer.ts';
+
+export interface Channels {
+  deliverers: Partial<Record<OutboxChannel, Deliverer>>;
+  close(): void;
+}
+
+export async function openChannels(config: Config, logger: Logger): Promise<Channels> {
+  const deliverers: Partial<Record<OutboxChannel, Deliverer>> = {};
+  if (config.notifications.console) deliverers.console = consoleDeliverer(logger, config);
+  let pagerduty: PagerDutyClient | undefined;
+  if (pagesAnyone(config)) {
+    pagerduty = new PagerDutyClient({ host: config.pagerduty?.events_host, trustedCertificates: await trustedCertificates(config) });
+    deliverers.pagerduty = pagerDutyDeliverer(pagerduty, config);
+  }
+  return { deliverers, close: () => pagerduty?.close() };
+}
+
+function pagesAnyone(config: Config): boolean {
+  const keys = [config.pagerduty?.routing_key, ...Object.values(config.owners).map((owner) => owner.pagerduty)];
+  return keys.some((key) => key !== undefined && key !== '');
+}
+
+async function trustedCertificates(config: Config): Promise<string[]> {
+  const file = config.pagerduty?.ca_file;
+  if (file === undefined) return [];
+  try {
+    return [await readFile(file, 'utf8')];
+  } catch (error) {
+    throw new PipewardenError('config_ca_file_unreadable', `pagerduty.ca_file ${file} cannot be read: ${errorMessage(error)}. Point it at a PEM file of CA certificates, or remove it.`);
+  }
+}
