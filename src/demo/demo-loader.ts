@@ -5,7 +5,7 @@
 
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { errorMessage } from '../errors.ts';
+import { TimerLoop } from '../scheduler/timer-loop.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import {
   type DemoFailureName,
@@ -60,42 +60,22 @@ export interface TickSummary {
   feeds: Partial<Record<DemoFailureName, FeedState>>;
 }
 
-const MAX_BACKOFF_MS = 5 * 60_000;
-
-export class DemoLoader {
+/** Ticks at once, then every intervalMs (start/stop/errors: TimerLoop). */
+export class DemoLoader extends TimerLoop {
   private readonly pool: pg.Pool;
-  private readonly logger: Logger;
   private readonly now: () => Date;
-  private readonly intervalMs: number;
   private readonly storesPerTick: number;
-  private readonly metrics: Pick<Metrics, 'loopErrors'> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private started = false;
-  private failures = 0;
 
   constructor(deps: DemoLoaderDeps) {
+    super({ name: 'demo-loader', logger: deps.logger, intervalMs: deps.intervalMs ?? DEMO_TIMING.tickMs, metrics: deps.metrics });
     this.pool = deps.pool;
-    this.logger = deps.logger.child({ loop: 'demo-loader' });
     this.now = deps.now;
-    this.intervalMs = deps.intervalMs ?? DEMO_TIMING.tickMs;
     this.storesPerTick = deps.storesPerTick ?? DEMO_TIMING.storesPerTick;
-    this.metrics = deps.metrics;
   }
 
-  /** Ticks at once, then every intervalMs; idempotent. */
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.schedule(0);
-  }
-
-  /** Stops scheduling and waits for a tick in flight to finish. */
-  async stop(): Promise<void> {
-    this.started = false;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  protected async pass(): Promise<undefined> {
+    this.logTick(await this.tick());
+    return undefined;
   }
 
   /** One tick: orders, inventory feed, derived table. Throws; the loop around it does not. */
@@ -161,31 +141,6 @@ export class DemoLoader {
     return { table: 'raw.store_inventory', stores, rows };
   }
 
-  private schedule(delayMs: number): void {
-    if (!this.started) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.runOnce().finally(() => {
-        this.running = undefined;
-      });
-    }, delayMs);
-  }
-
-  private async runOnce(): Promise<void> {
-    try {
-      const summary = await this.tick();
-      this.failures = 0;
-      this.logTick(summary);
-      this.schedule(this.intervalMs);
-    } catch (error) {
-      this.failures += 1;
-      this.metrics?.loopErrors.inc({ loop: 'demo-loader' });
-      const delayMs = backoffMs(this.intervalMs, this.failures);
-      this.logger.error({ err: error, failures: this.failures, retryInMs: delayMs }, `demo loader tick failed: ${errorMessage(error)}`);
-      this.schedule(delayMs);
-    }
-  }
-
   private logTick(summary: TickSummary): void {
     if (summary.skipped) {
       this.logger.debug('demo loader tick skipped: another process holds the demo lock');
@@ -203,12 +158,6 @@ export class DemoLoader {
       'demo loader tick',
     );
   }
-}
-
-/** Exponential from the interval, capped, with full jitter over its upper half. */
-export function backoffMs(intervalMs: number, failures: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, intervalMs * 2 ** Math.min(failures, 16));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
 function skippedTick(at: Date): TickSummary {

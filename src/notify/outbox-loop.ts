@@ -3,11 +3,12 @@
 // delivered; retried with exponential backoff and full jitter (at least the receiver's
 // Retry-After); or dead-lettered with a log line and a metric. Nothing is lost across restarts:
 // an item is only ever marked after its delivery returned, and a claim whose sender died comes
-// back when its lease runs out. A loop never lets an error escape: it logs, counts, backs off.
+// back when its lease runs out. The loop itself (pauses, wake-ups, errors) is a TimerLoop.
 
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
+import { backoffMs, TimerLoop } from '../scheduler/timer-loop.ts';
 import type { OutboxChannel } from '../store/incident-records.ts';
 import { claimDueItems, markDead, markDelivered, scheduleRetry, selectOutboxBacklog, type OutboxRow } from '../store/outbox.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -30,46 +31,19 @@ export interface OutboxLoopDeps {
 
 const BATCH_SIZE = 50;
 
-export class OutboxLoop {
+export class OutboxLoop extends TimerLoop {
   private readonly deps: OutboxLoopDeps;
-  private readonly logger: Logger;
-  private readonly pollMs: number;
   private readonly leaseMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private started = false;
-  private wakeAgain = false;
-  private failures = 0;
 
   constructor(deps: OutboxLoopDeps) {
+    super({ name: 'outbox', logger: deps.logger, intervalMs: deps.pollMs ?? 1_000, metrics: deps.metrics, random: deps.random });
     this.deps = deps;
-    this.logger = deps.logger.child({ loop: 'outbox' });
-    this.pollMs = deps.pollMs ?? 1_000;
     this.leaseMs = deps.leaseMs ?? 60_000;
   }
 
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.schedule(0);
-  }
-
-  /** Delivers soon rather than at the next poll (an incident just queued something). */
-  wake(): void {
-    if (!this.started) return;
-    if (this.running !== undefined) {
-      this.wakeAgain = true;
-      return;
-    }
-    this.schedule(0);
-  }
-
-  /** Stops polling and waits for the delivery in flight. */
-  async stop(): Promise<void> {
-    this.started = false;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  protected async pass(): Promise<number | undefined> {
+    // A full batch means more is waiting: go on at once.
+    return (await this.deliverDue()) === BATCH_SIZE ? 0 : undefined;
   }
 
   /** One pass: claims and delivers what is due. Resolves to the number of items handled. */
@@ -110,12 +84,9 @@ export class OutboxLoop {
     }
   }
 
-  /** Exponential in the attempt, capped, with full jitter over its upper half. */
+  /** The pause before retrying an item: exponential in its attempts, with jitter. */
   private backoffMs(attempts: number): number {
-    const base = this.deps.baseBackoffMs ?? 1_000;
-    const ceiling = Math.min(this.deps.maxBackoffMs ?? 5 * 60_000, base * 2 ** Math.min(Math.max(0, attempts - 1), 20));
-    const random = this.deps.random ?? Math.random;
-    return Math.round(ceiling / 2 + (ceiling / 2) * random());
+    return backoffMs(this.deps.baseBackoffMs ?? 1_000, attempts - 1, this.deps.random, this.deps.maxBackoffMs);
   }
 
   private async recordBacklog(): Promise<void> {
@@ -123,33 +94,5 @@ export class OutboxLoop {
     this.deps.metrics.outboxDepth.set(backlog.depth);
     const ageMs = backlog.oldestPendingAt === null ? 0 : this.deps.now().getTime() - backlog.oldestPendingAt.getTime();
     this.deps.metrics.outboxOldestPendingAge.set(Math.max(0, ageMs) / 1000);
-  }
-
-  private schedule(delayMs: number): void {
-    if (!this.started) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.runOnce().finally(() => {
-        this.running = undefined;
-      });
-    }, delayMs);
-  }
-
-  private async runOnce(): Promise<void> {
-    let delayMs = this.pollMs;
-    try {
-      const handled = await this.deliverDue();
-      this.failures = 0;
-      // A full batch means more is waiting: go on at once.
-      if (handled === BATCH_SIZE || this.wakeAgain) delayMs = 0;
-    } catch (error) {
-      this.failures += 1;
-      this.deps.metrics.loopErrors.inc({ loop: 'outbox' });
-      delayMs = this.backoffMs(this.failures + 1);
-      this.logger.error({ err: error, failures: this.failures, retryInMs: delayMs }, `outbox delivery pass failed: ${errorMessage(error)}`);
-    }
-    this.wakeAgain = false;
-    this.schedule(delayMs);
   }
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DemoLoader, backoffMs, type TickSummary } from '../../src/demo/demo-loader.ts';
+import { DemoLoader, type TickSummary } from '../../src/demo/demo-loader.ts';
 import { breakDemoFeed, repairDemoFeed } from '../../src/demo/demo-feeds.ts';
 import { DEMO_LOCK_KEY } from '../../src/demo/demo-schema.ts';
 import { DEMO_SHAPE, DEMO_TIMING } from '../../src/demo/demo-shape.ts';
@@ -330,14 +330,5 @@ describe('DemoLoader loop', () => {
     } finally {
       await blank.drop();
     }
-  });
-});
-
-describe('backoffMs', () => {
-  it('grows from the interval, stays within its jitter band and is capped', () => {
-    expect(backoffMs(1_000, 1, () => 0)).toBe(1_000);
-    expect(backoffMs(1_000, 1, () => 1)).toBe(2_000);
-    expect(backoffMs(1_000, 3, () => 0.5)).toBe(6_000);
-    expect(backoffMs(1_000, 50, () => 1)).toBe(5 * MINUTE);
   });
 });
