@@ -9,6 +9,7 @@ import type { Finding } from '../types.ts';
 import type { Deliverer } from './delivery.ts';
 import type { PagerDutyClient } from './pagerduty-client.ts';
 import { buildPagerDutyEvent, type PagerDutyAction, type PagerDutySeverity } from './pagerduty-event.ts';
+import { RateWindow } from './rate-window.ts';
 import { pagerDutyRoutingKey } from './routing.ts';
 
 interface PagerDutyItem {
@@ -18,7 +19,11 @@ interface PagerDutyItem {
   finding: Finding;
 }
 
-export function pagerDutyDeliverer(client: Pick<PagerDutyClient, 'send'>, config: Config): Deliverer {
+// Under PagerDuty's ~120 events a minute per routing key, with room for other senders.
+const EVENTS_PER_MINUTE = 100;
+
+export function pagerDutyDeliverer(client: Pick<PagerDutyClient, 'send'>, config: Config, now: () => Date = () => new Date()): Deliverer {
+  const budget = new RateWindow(EVENTS_PER_MINUTE);
   return async (item: OutboxRow) => {
     const payload = item.payload as unknown as PagerDutyItem;
     const { incident, finding } = payload;
@@ -41,6 +46,8 @@ export function pagerDutyDeliverer(client: Pick<PagerDutyClient, 'send'>, config
     } catch (error) {
       return { status: 'dead', reason: `the event could not be built: ${errorMessage(error)}` };
     }
+    const waitMs = budget.take(routingKey, now().getTime());
+    if (waitMs > 0) return { status: 'retry', reason: `holding back: ${EVENTS_PER_MINUTE} events in the last minute for this routing key`, retryAfterMs: waitMs };
     return client.send(event);
   };
 }
