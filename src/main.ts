@@ -16,6 +16,7 @@ import { syncPagerDutyChange } from './incidents/pagerduty-sync.ts';
 import { mountPagerDutyWebhook } from './http/pagerduty-webhook-route.ts';
 import { openChannels, type Channels } from './notify/channels.ts';
 import { OutboxLoop } from './notify/outbox-loop.ts';
+import { countActiveIncidents } from './store/incident-records.ts';
 import type { Environment } from './config/environment.ts';
 import type { Config } from './config/schema.ts';
 import type { Finding } from './types.ts';
@@ -75,6 +76,7 @@ export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop): Job[] {
       const incidents = await applyFindings(runtime.state.pool, runtime.config, result.findings, runtime.now());
       for (const [severity, count] of Object.entries(incidents.openedBySeverity)) runtime.metrics.incidentsOpened.inc({ severity }, count);
       if (incidents.queued > 0) outbox.wake();
+      await recordActiveIncidents(runtime);
       return { ...result, incidents };
     },
   });
@@ -90,6 +92,13 @@ export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop): Job[] {
       },
     },
   ];
+}
+
+/** pipewarden_incidents_active from the state DB, so it counts every replica's and person's changes. */
+async function recordActiveIncidents(runtime: Runtime): Promise<void> {
+  const rows = await countActiveIncidents(runtime.state.pool);
+  runtime.metrics.incidentsActive.reset();
+  for (const { severity, status, count } of rows) runtime.metrics.incidentsActive.set({ severity, status }, count);
 }
 
 /**

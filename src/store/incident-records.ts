@@ -274,3 +274,11 @@ export async function selectIncidentKeysByPrefix(client: pg.ClientBase | pg.Pool
   const result = await client.query<{ id: string; dedup_key: string }>('SELECT id, dedup_key FROM incidents WHERE left(dedup_key, length($1)) = $1', [prefix]);
   return result.rows.map((row) => ({ id: String(row.id), dedupKey: row.dedup_key }));
 }
+
+/** Open and acknowledged incidents by severity and status. */
+export async function countActiveIncidents(client: pg.ClientBase | pg.Pool): Promise<Array<{ severity: string; status: string; count: number }>> {
+  const result = await client.query<{ severity: string; status: string; count: number }>(
+    "SELECT severity, status, count(*)::int AS count FROM incidents WHERE status <> 'resolved' GROUP BY severity, status",
+  );
+  return result.rows;
+}

@@ -47,6 +47,7 @@ export class Metrics {
   readonly outboxDepth: Gauge;
   readonly outboxOldestPendingAge: Gauge;
   readonly incidentsOpened: Counter<'severity'>;
+  readonly incidentsActive: Gauge<'severity' | 'status'>;
   readonly httpRequests: Counter<'route' | 'status'>;
   readonly httpRequestDuration: Histogram<'route'>;
 
@@ -85,6 +86,12 @@ export class Metrics {
     this.outboxDepth = new Gauge({ name: 'pipewarden_outbox_depth', help: 'Notifications waiting for delivery.', registers });
     this.outboxOldestPendingAge = new Gauge({ name: 'pipewarden_outbox_oldest_pending_age_seconds', help: 'Age of the oldest notification waiting for delivery (0 when none).', registers });
     this.incidentsOpened = new Counter({ name: 'pipewarden_incidents_opened_total', help: 'Incidents opened, by severity.', labelNames: ['severity'], registers });
+    this.incidentsActive = new Gauge({
+      name: 'pipewarden_incidents_active',
+      help: 'Incidents not yet resolved (silenced ones included), by severity and status (open, acknowledged).',
+      labelNames: ['severity', 'status'],
+      registers,
+    });
 
     this.httpRequests = new Counter({ name: 'pipewarden_http_requests_total', help: 'HTTP requests by route and status code.', labelNames: ['route', 'status'], registers });
     this.httpRequestDuration = new Histogram({ name: 'pipewarden_http_request_duration_seconds', help: 'HTTP request handling time.', labelNames: ['route'], buckets: HTTP_DURATION_BUCKETS, registers });

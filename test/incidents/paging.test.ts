@@ -83,6 +83,11 @@ describe('paging through PagerDuty', () => {
     const { rows: firstFail } = await state.pool().query<{ at: Date }>("SELECT min(evaluated_at) AS at FROM pipewarden.findings WHERE check_id = $1 AND status = 'fail'", [CHECK]);
     expect(incidents[0]?.opened_at.getTime()).toBeGreaterThan(firstFail[0]?.at.getTime() as number);
 
+    const active = async () => (await daemon.metrics.incidentsActive.get()).values.map((value) => [value.labels.severity, value.labels.status, value.value]);
+    await until(async () => ((await active()).length > 0 ? true : undefined), 5_000, 'pipewarden_incidents_active');
+    expect(await active()).toEqual([['critical', 'open', 1]]);
+    expect((await daemon.metrics.incidentsOpened.get()).values).toEqual([{ labels: { severity: 'critical' }, value: 1 }]);
+
     // The feed recovers: two passing sweeps resolve the incident and PagerDuty hears it once.
     await warehouse.pool().query('insert into raw.inventory values (2, now() + interval \'1 hour\')');
     const all = await until(async () => (pagerduty.requests.length >= 5 ? pagerduty.requests : undefined), 20_000, 'the resolve');
@@ -91,6 +96,7 @@ describe('paging through PagerDuty', () => {
     expect(events.map((event) => event.event_action)).toEqual(['trigger', 'resolve']);
     expect(new Set(events.map((event) => event.dedup_key))).toEqual(new Set([trigger.dedup_key]));
     expect(all.length).toBe(5);
+    expect(await active()).toEqual([]);
     const { rows: outbox } = await state.pool().query<{ channel: string; status: string; attempts: number }>('SELECT channel, status, attempts FROM pipewarden.outbox WHERE channel = $1 ORDER BY id', ['pagerduty']);
     expect(outbox).toEqual([
       { channel: 'pagerduty', status: 'delivered', attempts: 4 },
