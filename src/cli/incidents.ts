@@ -1,4 +1,4 @@
-// `pipewarden incidents [list|ack ID|resolve ID]`: what is open, and acting on it from a
+// `pipewarden incidents [list|show ID|ack ID|resolve ID]`: what is open, and acting on it from a
 // terminal. Acknowledging stops reminders; resolving closes the incident and restarts its check's
 // pending period. Both are told to the owner's channels (and PagerDuty, when it was paged) through
 // the outbox, which the running daemon delivers. `--json` prints the incidents as data.
@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type ManualActionResult } from '../incidents/manual-actions.ts';
-import { selectIncidents, type IncidentListFilter, type IncidentRow } from '../store/incident-records.ts';
+import { selectIncidents, selectIncidentTimeline, type IncidentEventRow, type IncidentListFilter, type IncidentRow } from '../store/incident-records.ts';
 import { withStateDatabase } from './cli-state.ts';
 import { type CliCommand, type CliIo, type GlobalOptions, writeJson, writeLine } from './cli-io.ts';
 
@@ -32,6 +32,11 @@ export const incidentsCommand: CliCommand = {
       .option('--limit <n>', 'at most this many', '50')
       .option('--json', 'print incidents as JSON')
       .action(async (_options: unknown, command: Command) => finish(await runList(command.optsWithGlobals<ListOptions>(), io)));
+    incidents
+      .command('show <id>')
+      .description('One incident and its timeline: findings, notifications, who acknowledged or resolved it and from where')
+      .option('--json', 'print the incident and its timeline as JSON')
+      .action(async (id: string, _options: unknown, command: Command) => finish(await runShow(id, command.optsWithGlobals<GlobalOptions>(), io)));
     for (const [name, description] of [
       ['ack', 'Acknowledge an incident: reminders stop, PagerDuty is told'],
       ['resolve', 'Resolve an incident by hand; its check starts a new pending period'],
@@ -59,6 +64,30 @@ async function runList(options: ListOptions, io: CliIo): Promise<number> {
     else for (const row of rows) writeLine(io.stdout, incidentLine(row));
     return 0;
   });
+}
+
+async function runShow(id: string, options: GlobalOptions, io: CliIo): Promise<number> {
+  return withStateDatabase(options, io, async (state) => {
+    const found = await selectIncidentTimeline(state.pool, id);
+    if (found === undefined) {
+      writeLine(io.stderr, `error [incident_not_found]: No incident #${id}. \`pipewarden incidents list --status all\` shows them.`);
+      return 1;
+    }
+    if (options.json) {
+      writeJson(io.stdout, { incident: incidentJson(found.incident), timeline: found.events.map((event) => ({ ...event, at: event.at.toISOString() })) });
+      return 0;
+    }
+    writeLine(io.stdout, incidentLine(found.incident));
+    for (const event of found.events) writeLine(io.stdout, `  ${event.at.toISOString()} ${timelineLine(event)}`);
+    return 0;
+  });
+}
+
+function timelineLine(event: IncidentEventRow): string {
+  const who = [event.actor, event.source].filter((part) => part !== null).join(' via ');
+  const change = typeof event.detail.change === 'string' ? ` (${event.detail.change})` : '';
+  const message = typeof event.detail.message === 'string' ? `: ${event.detail.message}` : typeof event.detail.error === 'string' ? `: ${event.detail.error}` : '';
+  return `${event.type}${change}${who === '' ? '' : ` by ${who}`}${message}`;
 }
 
 async function runAction(action: 'ack' | 'resolve', id: string, options: ActOptions, io: CliIo): Promise<number> {

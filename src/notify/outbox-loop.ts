@@ -67,7 +67,7 @@ export class OutboxLoop extends TimerLoop {
       metrics.notificationsRetried.inc({ channel: item.channel });
       log.warn({ retryInMs: delayMs }, `${item.channel} delivery will be retried: ${outcome.reason}`);
     } else {
-      await markDead(this.deps.pool, item.id, outcome.reason);
+      await markDead(this.deps.pool, item.id, outcome.reason, this.deps.now());
       metrics.notificationsDeadLettered.inc({ channel: item.channel });
       log.error(`${item.channel} delivery gave up (dead letter): ${outcome.reason}`);
     }

@@ -282,3 +282,20 @@ export async function countActiveIncidents(client: pg.ClientBase | pg.Pool): Pro
   );
   return result.rows;
 }
+
+export interface IncidentEventRow {
+  at: Date;
+  type: string;
+  actor: string | null;
+  source: string | null;
+  detail: Record<string, unknown>;
+}
+
+export async function selectIncidentTimeline(client: pg.ClientBase | pg.Pool, id: string): Promise<{ incident: IncidentRow; events: IncidentEventRow[] } | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  const incident = await client.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
+  const row = incident.rows[0];
+  if (row === undefined) return undefined;
+  const events = await client.query<IncidentEventRow>('SELECT at, type, actor, source, detail FROM incident_events WHERE incident_id = $1 ORDER BY id', [id]);
+  return { incident: normalizeId(row), events: events.rows };
+}

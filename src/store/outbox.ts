@@ -35,16 +35,34 @@ export async function claimDueItems(client: pg.ClientBase | pg.Pool, now: Date, 
   return result.rows.map((row) => ({ ...row, id: String(row.id), incident_id: String(row.incident_id) })).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
+// Each outcome also lands on the incident's timeline (what was sent where, or given up on), in
+// the same statement.
+const MARK_DELIVERED = `
+WITH delivered AS (
+  UPDATE outbox SET status = 'delivered', delivered_at = $2, claimed_until = NULL, last_error = NULL WHERE id = $1
+  RETURNING incident_id, channel, payload->>'change' AS change, attempts
+)
+INSERT INTO incident_events (incident_id, at, type, source, detail)
+SELECT incident_id, $2, 'notified', channel, jsonb_build_object('change', change, 'attempts', attempts) FROM delivered`;
+
 export async function markDelivered(client: pg.ClientBase | pg.Pool, id: string, now: Date): Promise<void> {
-  await client.query("UPDATE outbox SET status = 'delivered', delivered_at = $2, claimed_until = NULL, last_error = NULL WHERE id = $1", [id, now]);
+  await client.query(MARK_DELIVERED, [id, now]);
 }
 
 export async function scheduleRetry(client: pg.ClientBase | pg.Pool, id: string, nextAttemptAt: Date, error: string): Promise<void> {
   await client.query('UPDATE outbox SET next_attempt_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1', [id, nextAttemptAt, error]);
 }
 
-export async function markDead(client: pg.ClientBase | pg.Pool, id: string, error: string): Promise<void> {
-  await client.query("UPDATE outbox SET status = 'dead', claimed_until = NULL, last_error = $2 WHERE id = $1", [id, error]);
+const MARK_DEAD = `
+WITH dead AS (
+  UPDATE outbox SET status = 'dead', claimed_until = NULL, last_error = $2 WHERE id = $1
+  RETURNING incident_id, channel, payload->>'change' AS change, attempts
+)
+INSERT INTO incident_events (incident_id, at, type, source, detail)
+SELECT incident_id, $3, 'notification_failed', channel, jsonb_build_object('change', change, 'attempts', attempts, 'error', $2::text) FROM dead`;
+
+export async function markDead(client: pg.ClientBase | pg.Pool, id: string, error: string, now: Date): Promise<void> {
+  await client.query(MARK_DEAD, [id, error, now]);
 }
 
 export interface OutboxBacklog {

@@ -87,6 +87,19 @@ describe('pipewarden incidents', () => {
     expect(rows.at(-1)).toEqual({ type: 'acknowledged', actor: 'ana', source: 'cli' });
   });
 
+  it('shows an incident with its timeline: opened, acknowledged by whom and from where', async () => {
+    const { incidents } = JSON.parse((await cli('incidents', '--status', 'all', '--json')).stdout) as { incidents: Array<{ id: string; check: string }> };
+    const id = incidents.find((incident) => incident.check === 'freshness:shop.orders')?.id as string;
+    const shown = await cli('incidents', 'show', id);
+    expect(shown.code, shown.stderr).toBe(0);
+    const lines = shown.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^#${id} acknowledged by ana critical freshness:shop\\.orders`));
+    expect(lines.slice(1).map((line) => line.replace(/^ {2}\S+ /, ''))).toEqual(['opened by pipewarden: shop.orders: newest row is 10m old', 'acknowledged by ana via cli']);
+    const json = JSON.parse((await cli('incidents', 'show', id, '--json')).stdout) as { timeline: Array<{ type: string }> };
+    expect(json.timeline.map((event) => event.type)).toEqual(['opened', 'acknowledged']);
+    expect((await cli('incidents', 'show', '424242')).code).toBe(1);
+  });
+
   it('resolves by hand: the incident closes, PagerDuty is told, and the check starts a new pending period', async () => {
     const { incidents } = JSON.parse((await cli('incidents', '--json')).stdout) as { incidents: Array<{ id: string; check: string }> };
     const id = incidents.find((incident) => incident.check === 'freshness:shop.stock')?.id as string;

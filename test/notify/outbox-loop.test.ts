@@ -165,6 +165,14 @@ describe('outbox delivery', () => {
       { status: 'dead', last_error: 'HTTP 400 invalid routing key' },
       { status: 'delivered', last_error: null },
     ]);
+    const { rows: timeline } = await state.pool().query<{ type: string; source: string; detail: Record<string, unknown> }>(
+      'SELECT type, source, detail FROM incident_events WHERE incident_id = $1 ORDER BY id',
+      [incident],
+    );
+    expect(timeline).toEqual([
+      { type: 'notification_failed', source: 'pagerduty', detail: { change: null, attempts: 1, error: 'HTTP 400 invalid routing key' } },
+      { type: 'notified', source: 'pagerduty', detail: { change: null, attempts: 1 } },
+    ]);
   });
 
   it('hands over the items of a sender that died after claiming them, once its claim runs out', async () => {
