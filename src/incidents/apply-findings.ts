@@ -24,7 +24,8 @@ import { selectActiveSilences } from '../store/silences.ts';
 import type { CheckKind, Finding } from '../types.ts';
 import { advanceIncident, NEW_TRACKING, type CheckTracking, type LifecycleEvent, type LifecycleSettings } from './lifecycle.ts';
 import { activeMaintenanceWindows } from './maintenance.ts';
-import { planNotifications, type NotificationChannels } from './plan-notifications.ts';
+import { planNotifications } from './plan-notifications.ts';
+import { notificationChannels } from '../notify/channels.ts';
 import { silenceFor, type Silence } from './silences.ts';
 
 export interface IncidentOutcome {
@@ -45,9 +46,6 @@ export function lifecycleSettings(config: Config, kind: CheckKind): LifecycleSet
   };
 }
 
-export function notificationChannels(config: Config): NotificationChannels {
-  return { console: config.notifications.console, slack: config.slack?.bot_token !== undefined && config.slack.bot_token !== '' };
-}
 
 /** Applies one job's findings (at most one per check) to their incidents. */
 export async function applyFindings(pool: pg.Pool, config: Config, evaluated: readonly Finding[], now: Date): Promise<IncidentOutcome> {

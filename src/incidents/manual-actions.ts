@@ -17,7 +17,8 @@ import {
   type IncidentRow,
 } from '../store/incident-records.ts';
 import { resolveIncidentByHand, type CheckTracking } from './lifecycle.ts';
-import { activeIncident, notificationChannels, storedPart } from './apply-findings.ts';
+import { notificationChannels } from '../notify/channels.ts';
+import { activeIncident, storedPart } from './apply-findings.ts';
 import { planNotifications, type IncidentChange } from './plan-notifications.ts';
 
 export interface Actor {

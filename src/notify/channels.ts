@@ -1,11 +1,14 @@
-// The outbox's channels this process can deliver to, from the config: the console when
-// `notifications.console` is on, PagerDuty when any routing key is configured (its client trusts
-// `pagerduty.ca_file` on top of the default CAs). Slack joins with the Slack app.
+// Which channels notifications go to, decided in one place so that what the incident engine
+// queues and what this process can deliver always agree: PagerDuty when any routing key is
+// configured (its client trusts `pagerduty.ca_file` on top of the default CAs); the console when
+// `notifications.console` is on, and always when nothing else would hear about an incident.
+// Slack joins with the Slack app; until then nothing is queued for it.
 
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
+import type { NotificationChannels } from '../incidents/plan-notifications.ts';
 import type { OutboxChannel } from '../store/incident-records.ts';
 import { consoleDeliverer } from './console-deliverer.ts';
 import type { Deliverer } from './delivery.ts';
@@ -17,9 +20,14 @@ export interface Channels {
   close(): void;
 }
 
+/** What the incident engine may queue for. */
+export function notificationChannels(config: Config): NotificationChannels {
+  return { console: config.notifications.console || !pagesAnyone(config), slack: false };
+}
+
 export async function openChannels(config: Config, logger: Logger): Promise<Channels> {
   const deliverers: Partial<Record<OutboxChannel, Deliverer>> = {};
-  if (config.notifications.console) deliverers.console = consoleDeliverer(logger, config);
+  if (notificationChannels(config).console) deliverers.console = consoleDeliverer(logger, config);
   let pagerduty: PagerDutyClient | undefined;
   if (pagesAnyone(config)) {
     pagerduty = new PagerDutyClient({ host: config.pagerduty?.events_host, trustedCertificates: await trustedCertificates(config) });
