@@ -21,6 +21,7 @@ import {
   type TrackingRow,
 } from '../store/incident-records.ts';
 import { selectActiveSilences } from '../store/silences.ts';
+import { withTransaction } from '../store/transaction.ts';
 import type { CheckKind, Finding } from '../types.ts';
 import { advanceIncident, NEW_TRACKING, type CheckTracking, type LifecycleEvent, type LifecycleSettings } from './lifecycle.ts';
 import { activeMaintenanceWindows } from './maintenance.ts';
@@ -52,22 +53,14 @@ export async function applyFindings(pool: pg.Pool, config: Config, evaluated: re
   const outcome: IncidentOutcome = { opened: 0, openedBySeverity: {}, resolved: 0, queued: 0 };
   const findings = firstPerCheck(evaluated);
   if (findings.length === 0) return outcome;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     const silences = [...(await selectActiveSilences(client, now)), ...activeMaintenanceWindows(config.incidents.maintenance, now, config.schedule.timezone)];
     const work = new Batch(client, config, now, silences);
     const locked = await lockTracking(client, findings.map((finding) => finding.check), storedPart(NEW_TRACKING), now);
     for (const finding of findings) await work.apply(finding, locked.get(finding.check));
     await work.flush(outcome);
-    await client.query('COMMIT');
     return outcome;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 class Batch {

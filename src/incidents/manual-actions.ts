@@ -16,6 +16,7 @@ import {
   updateIncident,
   type IncidentRow,
 } from '../store/incident-records.ts';
+import { withTransaction } from '../store/transaction.ts';
 import { resolveIncidentByHand, type CheckTracking } from './lifecycle.ts';
 import { notificationChannels } from '../notify/channels.ts';
 import { activeIncident, storedPart } from './apply-findings.ts';
@@ -42,22 +43,6 @@ export async function acknowledgeIncidentById(pool: pg.Pool, config: Config, id:
 
 export async function resolveIncidentById(pool: pg.Pool, config: Config, id: string, actor: Actor, now: Date): Promise<ManualActionResult> {
   return withTransaction(pool, (client) => actOnIncident(client, config, id, 'resolve', actor, now));
-}
-
-/** Runs `work` in one transaction on one client: all of it lands, or none. */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 /** One person's action on incident `id`, inside the caller's transaction. */

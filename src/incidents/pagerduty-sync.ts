@@ -8,7 +8,8 @@ import type { Config } from '../config/schema.ts';
 import { fitDedupKey } from '../notify/pagerduty-event.ts';
 import { selectIncidentIdByDedupKey, selectIncidentKeysByPrefix } from '../store/incident-records.ts';
 import { recordWebhookEvent } from '../store/webhook-events.ts';
-import { actOnIncident, withTransaction, type IncidentAction } from './manual-actions.ts';
+import { withTransaction } from '../store/transaction.ts';
+import { actOnIncident, type IncidentAction } from './manual-actions.ts';
 
 export type PagerDutySyncType = 'incident.acknowledged' | 'incident.resolved' | 'incident.reopened';
 

@@ -15,15 +15,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { runCli } from '../../src/cli/index.ts';
 import { recordProfile } from '../../src/store/profile-observations.ts';
 import { upsertExpectedMark } from '../../src/store/expected-marks.ts';
 import { insertFindings, upsertObservations } from '../../src/store/sweep-records.ts';
 import type { Observation } from '../../src/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { runCliCaptured } from '../helpers/run-cli.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -120,15 +119,7 @@ afterAll(async () => {
   await Promise.all([state?.drop(), dir ? rm(dir, { recursive: true, force: true }) : undefined]);
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out = { stdout: '', stderr: '' };
-  stdout.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
-  const code = await runCli(['node', 'pipewarden', ...args], { stdout, stderr, env: {}, cwd: dir, now: () => NOW });
-  return { code, ...out };
-}
+const cli = (...args: string[]) => runCliCaptured(args, { env: {}, cwd: dir, now: () => NOW });
 
 interface Report {
   alerts: Array<Record<string, unknown>>;

@@ -5,28 +5,19 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/index.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { applyFindings } from '../../src/incidents/apply-findings.ts';
 import type { Finding } from '../../src/types.ts';
 import { createBlankDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { runCliCaptured } from '../helpers/run-cli.ts';
 
 const T0 = new Date('2025-06-02T08:00:00Z');
 
 let database: TestDatabase;
 let dir: string;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks = { stdout: '', stderr: '' };
-  stdout.on('data', (chunk: Buffer) => (chunks.stdout += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (chunks.stderr += chunk.toString()));
-  const code = await runCli(['node', 'pipewarden', ...args], { stdout, stderr, env: { DATABASE_URL: database.url }, cwd: dir, now: () => new Date(T0.getTime() + 60_000) });
-  return { code, ...chunks };
-}
+const cli = (...args: string[]) => runCliCaptured(args, { env: { DATABASE_URL: database.url }, cwd: dir, now: () => new Date(T0.getTime() + 60_000) });
 
 const failing = (asset: string): Finding => ({ check: `freshness:${asset}`, kind: 'freshness', asset, status: 'fail', observed: 600, message: `${asset}: newest row is 10m old` });
 
