@@ -110,6 +110,9 @@ async function runDemoDaemon(options: DemoOptions, databases: DemoDatabases, io:
 async function startLoader(warehouseUrl: string, logger: Logger): Promise<{ stop(): Promise<void> }> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: warehouseUrl, max: 2, application_name: 'pipewarden-demo-loader' });
+  // Without a listener, an idle connection the server drops (as its shutdown races pool.end()
+  // closing the last connections) would be an uncaught 'error' event and crash the demo's exit.
+  pool.on('error', (error) => logger.debug({ err: error }, 'demo loader connection closed by the server'));
   const loader = new DemoLoader({ pool, logger, now: () => new Date() });
   loader.start();
   return {
