@@ -188,7 +188,9 @@ describe('pipewarden demo (real processes)', () => {
     postmasterPid = (await readPostmasterPid(path.join(dir, 'pgdata')))?.pid;
     expect(postmasterPid).toBeGreaterThan(0);
 
-    const metrics = await fetchMetrics(`http://127.0.0.1:${httpPort}/metrics`, 'pipewarden_tables_monitored{warehouse="marketplace"} 3', 15_000);
+    // tables_monitored is set mid-sweep, findings at its end: wait for the latter.
+    const metrics = await fetchMetrics(`http://127.0.0.1:${httpPort}/metrics`, 'pipewarden_findings{kind="freshness"', 15_000);
+    expect(metrics).toContain('pipewarden_tables_monitored{warehouse="marketplace"} 3');
     expect(metrics).toMatch(/^pipewarden_findings\{kind="freshness",status="\w+"\} \d+$/m);
     expect(metrics).toMatch(/^pipewarden_warehouse_up\{warehouse="marketplace"\} 1$/m);
     expect(metrics).toContain('pipewarden_build_info{');
