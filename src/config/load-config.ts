@@ -154,12 +154,23 @@ function byPosition(a: ConfigProblem, b: ConfigProblem): number {
   return a.location.line - b.location.line || a.location.column - b.location.column;
 }
 
+function resolveRunbookPaths(runbooks: Config['runbooks'], absolute: (path: string) => string): Config['runbooks'] {
+  const dbt = runbooks.dbt;
+  return {
+    ...runbooks,
+    folder: absolute(runbooks.folder),
+    ...(dbt === undefined
+      ? {}
+      : { dbt: { ...dbt, project_dir: absolute(dbt.project_dir), ...(dbt.profiles_dir === undefined ? {} : { profiles_dir: absolute(dbt.profiles_dir) }) } }),
+  };
+}
+
 /** Relative paths in the config mean "next to the config file", wherever pipewarden runs from. */
 function resolvePaths(config: Config, directory: string): Config {
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(directory, path));
   return {
     ...config,
-    runbooks: absolute(config.runbooks),
+    runbooks: resolveRunbookPaths(config.runbooks, absolute),
     state: { ...config.state, embedded: { ...config.state.embedded, dir: absolute(config.state.embedded.dir) } },
     ...(config.pagerduty?.ca_file === undefined ? {} : { pagerduty: { ...config.pagerduty, ca_file: absolute(config.pagerduty.ca_file) } }),
   };

@@ -33,6 +33,11 @@ const globList = z
 export const warehouseSchema = z.strictObject({
   type: z.literal('postgres').describe('Warehouse engine. Only `postgres` for now.'),
   url: z.string().min(1).describe('Connection URL, e.g. `${WAREHOUSE_URL}`. Use a read-only role.'),
+  write_url: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Connection URL with write rights, used only by runbook `sql`, `publish` and `rollback` steps. Without it those steps fail with a clear error.'),
   schemas: z.array(z.string()).optional().describe('Schemas to catalog. Default: every schema except system ones.'),
   max_connections: z.number().int().min(1).max(20).default(2).describe('Pool size cap; this is someone\'s production database.'),
   statement_timeout: duration.prefault('30s').describe('Every statement is cancelled after this long.'),
@@ -140,6 +145,28 @@ export const slackSchema = z.strictObject({
   app_token: z.string().optional().describe('App-level token (xapp-…) to use Socket Mode.'),
 });
 
+const SEVERITIES = ['warning', 'error', 'critical'] as const;
+
+export const dbtProjectSchema = z.strictObject({
+  project_dir: z.string().describe('The dbt project folder (where dbt_project.yml is).'),
+  profiles_dir: z.string().optional().describe('Folder of profiles.yml. Default: dbt\'s own lookup.'),
+  executable: z.string().default('dbt').describe('The dbt executable, found on PATH unless a path is given.'),
+  target: z.string().optional().describe('dbt target to run against (`--target`).'),
+});
+
+export const runbooksSchema = z.strictObject({
+  folder: z.string().default('./runbooks').describe('Folder of runbook YAML files (`*.yaml`, `*.yml`).'),
+  recover_first: z
+    .array(z.enum(SEVERITIES))
+    .default(['warning', 'error', 'critical'])
+    .describe('Severities whose incidents run a matching runbook before paging; others page at once and the page is updated as the run goes.'),
+  deadline: duration.prefault('30m').describe('Page anyway when a recovery run has not ended this long after the incident opened.'),
+  concurrency: z.number().int().min(1).max(32).default(2).describe('Runs one daemon executes at the same time.'),
+  lease: duration.prefault('30s').describe('A run\'s claim lapses this long after its daemon stops heartbeating; another daemon then resumes it.'),
+  secrets: z.record(z.string(), z.string()).default({}).describe('Values steps use as `${secrets.NAME}` (API tokens); never logged or recorded.'),
+  dbt: dbtProjectSchema.optional().describe('The dbt project `dbt` steps run in.'),
+});
+
 export const pagerdutySchema = z.strictObject({
   routing_key: z.string().optional().describe('Default Events v2 routing key.'),
   events_host: z
@@ -229,7 +256,7 @@ export const configSchema = z.strictObject({
   slack: slackSchema.optional().describe('Slack app credentials.'),
   pagerduty: pagerdutySchema.optional().describe('PagerDuty settings.'),
   incidents: incidentsSchema.prefault({}).describe('When a failing check becomes an incident, and who is told.'),
-  runbooks: z.string().default('./runbooks').describe('Folder of runbook YAML files.'),
+  runbooks: runbooksSchema.prefault({}).describe('Runbooks: where they are, how they run, when pipewarden pages instead.'),
   logging: loggingSchema.prefault({}).describe('Logging.'),
 });
 

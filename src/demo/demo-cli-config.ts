@@ -15,8 +15,8 @@ export async function writeDemoCliConfig(dataDir: string, urls: { warehouse: str
   document.setIn(['warehouses', 'marketplace', 'url'], urls.warehouse);
   document.setIn(['state'], document.createNode({ url: urls.state }));
   // Relative paths in the original are relative to examples/demo/, not to the data folder.
-  const runbooks = document.get('runbooks');
-  if (typeof runbooks === 'string') document.set('runbooks', path.resolve(path.dirname(DEMO_CONFIG_PATH), runbooks));
+  const folder = document.getIn(['runbooks', 'folder']);
+  if (typeof folder === 'string') document.setIn(['runbooks', 'folder'], path.resolve(path.dirname(DEMO_CONFIG_PATH), folder));
   const target = path.join(dataDir, DEMO_CLI_CONFIG_NAME);
   const header = '# Written by `pipewarden demo` for the running demo: use it with --config to reach its databases.\n';
   await writeFile(target, header + document.toString(), { mode: 0o600 });

@@ -26,7 +26,7 @@ describe(EXAMPLE, () => {
     expect(problems.map(formatProblem)).toEqual([]);
     expect(config?.warehouses.analytics?.url).toBe('value-of-WAREHOUSE_URL');
     expect(config?.monitors).toHaveLength(2);
-    expect(config?.runbooks).toBe(resolve(ROOT, 'runbooks'));
+    expect(config?.runbooks.folder).toBe(resolve(ROOT, 'runbooks'));
     expect(config?.pagerduty?.routing_key).toBe('');
   });
 

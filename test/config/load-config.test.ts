@@ -33,7 +33,7 @@ describe('checkConfigFile', () => {
     const loaded = await loadConfig('valid.yaml', { WAREHOUSE_URL: WAREHOUSE }, { cwd: FIXTURES });
     expect(loaded.path).toBe(join(FIXTURES, 'valid.yaml'));
     expect(loaded.directory).toBe(FIXTURES);
-    expect(loaded.config.runbooks).toBe(join(FIXTURES, 'runbooks'));
+    expect(loaded.config.runbooks.folder).toBe(join(FIXTURES, 'runbooks'));
     expect(loaded.config.state.embedded.dir).toBe(resolve(FIXTURES, '../state'));
     expect(loaded.config.warehouses.analytics?.url).toBe(WAREHOUSE);
     expect(loaded.config.owners['inventory-team']?.pagerduty).toBe('');
@@ -41,8 +41,8 @@ describe('checkConfigFile', () => {
   });
 
   it('keeps absolute paths in the config as they are', () => {
-    const { config } = check('warehouses: { a: { type: postgres, url: u } }\nrunbooks: /etc/pipewarden/runbooks\n');
-    expect(config?.runbooks).toBe('/etc/pipewarden/runbooks');
+    const { config } = check('warehouses: { a: { type: postgres, url: u } }\nrunbooks: { folder: /etc/pipewarden/runbooks }\n');
+    expect(config?.runbooks.folder).toBe('/etc/pipewarden/runbooks');
     expect(config?.state.embedded.dir).toBe('/srv/pipewarden/.pipewarden');
   });
 

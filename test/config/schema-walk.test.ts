@@ -9,7 +9,7 @@ describe('knownKeysAt', () => {
   });
 
   it('goes through records, arrays, defaults and prefaults', () => {
-    expect(knownKeysAt(configSchema, ['warehouses', 'anything'])).toEqual(['type', 'url', 'schemas', 'max_connections', 'statement_timeout', 'connect_timeout']);
+    expect(knownKeysAt(configSchema, ['warehouses', 'anything'])).toEqual(['type', 'url', 'write_url', 'schemas', 'max_connections', 'statement_timeout', 'connect_timeout']);
     expect(knownKeysAt(configSchema, ['monitors', 3])).toContain('freshness');
     expect(knownKeysAt(configSchema, ['state', 'embedded'])).toEqual(['dir', 'port']);
   });
@@ -19,7 +19,7 @@ describe('knownKeysAt', () => {
   });
 
   it('is empty where there is no object', () => {
-    expect(knownKeysAt(configSchema, ['runbooks'])).toEqual([]);
+    expect(knownKeysAt(configSchema, ['runbooks', 'folder'])).toEqual([]);
     expect(knownKeysAt(configSchema, ['nope', 'deeper'])).toEqual([]);
     expect(knownKeysAt(configSchema, ['monitors', 'not-an-index'])).toEqual([]);
   });
@@ -34,7 +34,7 @@ describe('unwrapSchema', () => {
   it('reports optional and default values', () => {
     const shape = configSchema.shape;
     expect(unwrapSchema(shape.slack)).toMatchObject({ optional: true, hasDefault: false });
-    expect(unwrapSchema(shape.runbooks)).toMatchObject({ hasDefault: true, defaultValue: './runbooks' });
+    expect(unwrapSchema(shape.runbooks.unwrap().shape.folder)).toMatchObject({ hasDefault: true, defaultValue: './runbooks' });
     expect(unwrapSchema(shape.shutdown_timeout)).toMatchObject({ hasDefault: true, defaultValue: '30s', schema: duration });
   });
 });

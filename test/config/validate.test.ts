@@ -111,7 +111,7 @@ describe('pipewarden validate', () => {
     const seen: string[] = [];
     const runbooks: FollowUpValidator = {
       async validate(loaded) {
-        seen.push(loaded.config.runbooks);
+        seen.push(loaded.config.runbooks.folder);
         return {
           problems: [{ location: { file: 'runbooks/reload.yaml', line: 3, column: 5 }, path: 'steps[0].action', message: 'unknown action "rerun"' }],
           summary: ['1 runbook'],

@@ -51,7 +51,7 @@ describe('examples/demo/pipewarden.yaml', () => {
   it('passes the real config loader, with the warehouse URL from the environment it is given', async () => {
     const check = await checkConfigFile(CONFIG_PATH, { DEMO_WAREHOUSE_URL: WAREHOUSE_URL });
     expect(check.problems).toEqual([]);
-    expect(check.config?.runbooks).toBe(path.resolve(path.dirname(CONFIG_PATH), '../../runbooks'));
+    expect(check.config?.runbooks.folder).toBe(path.resolve(path.dirname(CONFIG_PATH), '../../runbooks'));
     const missing = await checkConfigFile(CONFIG_PATH, {});
     expect(missing.problems.map((problem) => problem.message).join('\n')).toContain('DEMO_WAREHOUSE_URL');
   });

@@ -1,0 +1,43 @@
+// An ActionContext for testing one action on its own: real state pool (or none), a config
+// parsed by the real schema, a progress log the test can read. The executor builds the real
+// one; this helper only saves each action test from assembling it by hand.
+
+import type pg from 'pg';
+import { configSchema } from '../../src/config/schema.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import type { ActionContext, ProgressReport } from '../../src/runbooks/action.ts';
+import { testLogger } from './logger.ts';
+
+export interface TestActionContext extends ActionContext {
+  progress: ProgressReport[];
+}
+
+export interface TestActionContextOptions {
+  config?: Partial<ConfigInput>;
+  state?: pg.Pool;
+  signal?: AbortSignal;
+  overrides?: Partial<ActionContext>;
+}
+
+export function testActionContext(options: TestActionContextOptions = {}): TestActionContext {
+  const config = configSchema.parse({ warehouses: { demo: { type: 'postgres', url: 'postgres://127.0.0.1:1/none' } }, ...options.config });
+  const progress: ProgressReport[] = [];
+  return {
+    runId: '1',
+    runbook: 'test-runbook',
+    step: 'test-step',
+    attempt: 1,
+    stepStartedAt: new Date(),
+    asset: { key: 'demo.public.orders', warehouse: 'demo', schema: 'public', table: 'orders' },
+    signal: options.signal ?? new AbortController().signal,
+    logger: testLogger(),
+    config,
+    state: options.state ?? (undefined as unknown as pg.Pool),
+    now: () => new Date(),
+    async reportProgress(report) {
+      progress.push(report);
+    },
+    progress,
+    ...options.overrides,
+  };
+}
