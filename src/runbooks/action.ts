@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import { RunbookError } from '../errors.ts';
 import type { Finding } from '../types.ts';
+import type { WarehouseWriter } from '../warehouse/warehouse-writer.ts';
 import type { ActionName } from './runbook-schema.ts';
 
 export type StepOutputs = Record<string, unknown>;
@@ -50,6 +51,8 @@ export interface ActionContext {
   state: pg.Pool;
   now(): Date;
   reportProgress(progress: ProgressReport): Promise<void>;
+  /** A transaction on a warehouse's `write_url`; throws a RunbookError when it has none. */
+  warehouseWriter(warehouse: string): WarehouseWriter;
 }
 
 export interface RunbookAction<Input = unknown> {

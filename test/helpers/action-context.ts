@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { configSchema } from '../../src/config/schema.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import type { ActionContext, ProgressReport } from '../../src/runbooks/action.ts';
+import type { WarehouseWriters } from '../../src/warehouse/warehouse-writer.ts';
 import { testLogger } from './logger.ts';
 
 export interface TestActionContext extends ActionContext {
@@ -16,6 +17,7 @@ export interface TestActionContextOptions {
   config?: Partial<ConfigInput>;
   state?: pg.Pool;
   signal?: AbortSignal;
+  writers?: WarehouseWriters;
   overrides?: Partial<ActionContext>;
 }
 
@@ -36,6 +38,10 @@ export function testActionContext(options: TestActionContextOptions = {}): TestA
     now: () => new Date(),
     async reportProgress(report) {
       progress.push(report);
+    },
+    warehouseWriter(name) {
+      if (!options.writers) throw new Error('this test gave the context no warehouse writers');
+      return options.writers.writer(name);
     },
     progress,
     ...options.overrides,
