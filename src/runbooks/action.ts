@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import { RunbookError } from '../errors.ts';
-import type { Finding } from '../types.ts';
+import type { CheckKind, Finding } from '../types.ts';
 import type { WarehouseWriter } from '../warehouse/warehouse-writer.ts';
 import type { ActionName } from './runbook-schema.ts';
 
@@ -53,6 +53,22 @@ export interface ActionContext {
   reportProgress(progress: ProgressReport): Promise<void>;
   /** A transaction on a warehouse's `write_url`; throws a RunbookError when it has none. */
   warehouseWriter(warehouse: string): WarehouseWriter;
+  /** What the pipewarden-facing actions (verify, notify, resolve, silence, approve) act through. */
+  services: RunServices;
+}
+
+/** pipewarden's own machinery, as a run may use it. */
+export interface RunServices {
+  /** A real sweep or profile of one asset for these check kinds; the findings also feed its incidents. */
+  evaluateChecks(asset: string, kinds: readonly CheckKind[], signal: AbortSignal): Promise<Finding[]>;
+  /** A message on the run's incident (timeline, and the chat/console channels), or the log when it has none. */
+  announce(text: string, detail?: Record<string, unknown>): Promise<void>;
+  /** Resolves the run's incident; false when it has none or it already was resolved. */
+  resolveIncident(by: string): Promise<boolean>;
+  /** Creates a silence; returns its id. */
+  silence(silence: { assets: string[]; checks: string[]; durationMs: number; reason: string; by: string }): Promise<string>;
+  /** The decision on this run's approval step, once someone made one. */
+  approval(step: string): Promise<{ decision: 'approved' | 'rejected'; by: string } | undefined>;
 }
 
 export interface RunbookAction<Input = unknown> {

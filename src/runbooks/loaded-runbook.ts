@@ -20,6 +20,8 @@ export interface LoadedRunbook {
   definition: RunbookDefinition;
   /** Absolute path of the YAML file. */
   file: string;
+  /** The file's text: a run keeps its own copy, so a resumed run follows the version it started with. */
+  source: string;
   /** sha256 of the file's text: a run records which version of the runbook it followed. */
   digest: string;
   when?: CompiledExpression;

@@ -48,6 +48,11 @@ export class Metrics {
   readonly outboxOldestPendingAge: Gauge;
   readonly incidentsOpened: Counter<'severity'>;
   readonly incidentsActive: Gauge<'severity' | 'status'>;
+  readonly runbookRuns: Counter<'runbook' | 'outcome'>;
+  readonly runbookStepDuration: Histogram<'runbook' | 'action' | 'status'>;
+  readonly runbookRecoveries: Counter<'runbook'>;
+  readonly runbookRunsActive: Gauge;
+  readonly runbookProgress: Gauge<'runbook' | 'run' | 'step'>;
   readonly httpRequests: Counter<'route' | 'status'>;
   readonly httpRequestDuration: Histogram<'route'>;
 
@@ -93,6 +98,32 @@ export class Metrics {
       registers,
     });
 
+    this.runbookRuns = new Counter({
+      name: 'pipewarden_runbook_runs_total',
+      help: 'Runbook runs ended, by runbook and outcome (succeeded, failed, escalated, cancelled).',
+      labelNames: ['runbook', 'outcome'],
+      registers,
+    });
+    this.runbookStepDuration = new Histogram({
+      name: 'pipewarden_runbook_step_duration_seconds',
+      help: 'Duration of runbook step attempts, by runbook, action and status.',
+      labelNames: ['runbook', 'action', 'status'],
+      buckets: LONG_DURATION_BUCKETS,
+      registers,
+    });
+    this.runbookRecoveries = new Counter({
+      name: 'pipewarden_runbook_recoveries_total',
+      help: 'Incidents a runbook recovered without paging anyone, by runbook.',
+      labelNames: ['runbook'],
+      registers,
+    });
+    this.runbookRunsActive = new Gauge({ name: 'pipewarden_runbook_runs_active', help: 'Runbook runs this daemon is executing now.', registers });
+    this.runbookProgress = new Gauge({
+      name: 'pipewarden_runbook_progress_ratio',
+      help: 'Progress of a running backfill step (0–1), by runbook, run and step; removed when the step ends.',
+      labelNames: ['runbook', 'run', 'step'],
+      registers,
+    });
     this.httpRequests = new Counter({ name: 'pipewarden_http_requests_total', help: 'HTTP requests by route and status code.', labelNames: ['route', 'status'], registers });
     this.httpRequestDuration = new Histogram({ name: 'pipewarden_http_request_duration_seconds', help: 'HTTP request handling time.', labelNames: ['route'], buckets: HTTP_DURATION_BUCKETS, registers });
   }

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { configSchema } from '../../src/config/schema.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import type { ActionContext, ProgressReport } from '../../src/runbooks/action.ts';
+import type { ActionContext, ProgressReport, RunServices } from '../../src/runbooks/action.ts';
 import type { WarehouseWriters } from '../../src/warehouse/warehouse-writer.ts';
 import { testLogger } from './logger.ts';
 
@@ -18,6 +18,7 @@ export interface TestActionContextOptions {
   state?: pg.Pool;
   signal?: AbortSignal;
   writers?: WarehouseWriters;
+  services?: Partial<RunServices>;
   overrides?: Partial<ActionContext>;
 }
 
@@ -43,7 +44,16 @@ export function testActionContext(options: TestActionContextOptions = {}): TestA
       if (!options.writers) throw new Error('this test gave the context no warehouse writers');
       return options.writers.writer(name);
     },
+    services: { ...unavailableServices(), ...options.services },
     progress,
     ...options.overrides,
   };
+}
+
+/** Services a test did not ask for fail loudly instead of doing nothing. */
+function unavailableServices(): RunServices {
+  const missing = (name: string) => async (): Promise<never> => {
+    throw new Error(`this test gave the context no ${name} service`);
+  };
+  return { evaluateChecks: missing('evaluateChecks'), announce: missing('announce'), resolveIncident: missing('resolveIncident'), silence: missing('silence'), approval: missing('approval') };
 }

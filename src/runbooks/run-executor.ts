@@ -1,0 +1,115 @@
+// The background loop that executes runbook runs: it claims queued runs (and runs whose daemon
+// stopped heartbeating) up to `runbooks.concurrency`, executes each (src/runbooks/execute-run.ts),
+// and renews the leases of those in flight every third of the lease. A run whose lease cannot
+// be renewed — another daemon took it after this one stalled — is stopped here at once.
+// On stop, no new run or step starts; runs in flight get until the deadline to finish, then are
+// interrupted and released so the next daemon resumes them.
+
+import { errorMessage } from '../errors.ts';
+import { TimerLoop } from '../scheduler/timer-loop.ts';
+import { claimRuns, renewLeases } from '../store/runbook-runs.ts';
+import type { RunRow } from '../store/runbook-runs.ts';
+import { executeRun } from './execute-run.ts';
+import type { RunEnvironment } from './run-environment.ts';
+import type { RunSession } from './run-session.ts';
+
+export interface RunExecutorOptions {
+  /** This daemon's identity in leases: host, pid and a random part. */
+  owner: string;
+  concurrency: number;
+  leaseMs: number;
+  pollMs?: number;
+}
+
+interface InFlight {
+  done: Promise<void>;
+  session?: RunSession;
+}
+
+export class RunExecutor extends TimerLoop {
+  private readonly env: RunEnvironment;
+  private readonly settings: RunExecutorOptions;
+  private readonly inFlight = new Map<string, InFlight>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(env: RunEnvironment, options: RunExecutorOptions) {
+    super({ name: 'runbooks', logger: env.logger, intervalMs: options.pollMs ?? 2_000, metrics: env.metrics, random: env.random });
+    this.env = env;
+    this.settings = options;
+  }
+
+  override start(): void {
+    super.start();
+    this.heartbeat ??= setInterval(() => void this.renew(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));
+  }
+
+  protected async pass(): Promise<number | undefined> {
+    if (this.stopping) return undefined;
+    const free = this.settings.concurrency - this.inFlight.size;
+    const runs = await claimRuns(this.env.pool, this.settings.owner, this.env.now(), this.settings.leaseMs, free);
+    for (const run of runs) this.launch(run);
+    return undefined;
+  }
+
+  /** Runs in flight on this daemon, by id. */
+  get activeRuns(): string[] {
+    return [...this.inFlight.keys()];
+  }
+
+  private launch(run: RunRow): void {
+    const entry: InFlight = { done: Promise.resolve() };
+    entry.done = executeRun(this.env, run, this.settings.owner, (session) => {
+      entry.session = session;
+      if (this.stopping) session.stop('shutdown');
+    })
+      .then((end) => this.logger.debug({ run: run.id, status: end.status }, 'runbook run left this daemon'))
+      .catch((error: unknown) => {
+        this.env.metrics?.loopErrors.inc({ loop: 'runbooks' });
+        this.logger.error({ err: error, run: run.id }, `runbook run ${run.id} failed inside pipewarden: ${errorMessage(error)}; its lease will lapse and another pass resumes it`);
+      })
+      .finally(() => {
+        this.inFlight.delete(run.id);
+        this.env.metrics?.runbookRunsActive.set(this.inFlight.size);
+        if (!this.stopping) this.wake();
+      });
+    this.inFlight.set(run.id, entry);
+    this.env.metrics?.runbookRunsActive.set(this.inFlight.size);
+  }
+
+  private async renew(): Promise<void> {
+    const ids = this.activeRuns;
+    if (ids.length === 0) return;
+    try {
+      const held = await renewLeases(this.env.pool, ids, this.settings.owner, new Date(this.env.now().getTime() + this.settings.leaseMs));
+      for (const id of ids) if (!held.has(id)) this.inFlight.get(id)?.session?.stop('lease_lost');
+    } catch (error) {
+      // The state DB is away; the leases run on, and runs stop at their next write if they lapse.
+      this.logger.warn({ err: error }, `renewing runbook run leases failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Stops claiming; waits for runs in flight until `deadline`, then interrupts them (their
+   * attempts are recorded as interrupted and their leases released for the next daemon).
+   */
+  async stopAndDrain(deadline: Date): Promise<void> {
+    this.stopping = true;
+    await super.stop();
+    const all = Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+    const remaining = deadline.getTime() - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, remaining))));
+    if ((await Promise.race([all.then(() => 'done' as const), timedOut])) === 'timeout') {
+      for (const entry of this.inFlight.values()) entry.session?.stop('shutdown');
+      await all;
+    }
+    clearTimeout(timer);
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  override async stop(): Promise<void> {
+    await this.stopAndDrain(new Date());
+  }
+}

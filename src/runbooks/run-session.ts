@@ -1,0 +1,127 @@
+// Everything one execution of a run carries: the run row, its compiled runbook, the daemon that
+// holds it, the results so far (which later steps read as `${steps.NAME…}`), and one abort
+// signal for the reasons a run stops from outside — shutdown, a lost lease, its deadline.
+
+import type { Logger } from 'pino';
+import { RunbookError } from '../errors.ts';
+import type { NewAttempt, RunRow } from '../store/runbook-runs.ts';
+import { insertAttempt, setRunProgress } from '../store/runbook-runs.ts';
+import type { Finding } from '../types.ts';
+import type { ActionContext, AssetInfo, RunbookAction, RunServices } from './action.ts';
+import type { LoadedRunbook, LoadedStep } from './loaded-runbook.ts';
+import type { RunEnvironment } from './run-environment.ts';
+import type { StepResult } from './step-attempts.ts';
+import { LeaseLostError } from './step-attempts.ts';
+import { stepVariables } from './run-history.ts';
+
+export type StopReason = 'shutdown' | 'lease_lost' | 'deadline';
+
+export class RunStoppedError extends Error {
+  readonly reason: StopReason;
+
+  constructor(reason: StopReason) {
+    super(`run stopped: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+export function assetInfo(key: string, owner?: string): AssetInfo {
+  const parts = key.split('.');
+  const table = parts.length === 3 ? { warehouse: parts[0], schema: parts[1], table: parts[2] } : {};
+  return { key, ...table, ...(owner === undefined ? {} : { owner }) };
+}
+
+export class RunSession {
+  readonly run: RunRow;
+  readonly runbook: LoadedRunbook;
+  readonly env: RunEnvironment;
+  readonly owner: string;
+  readonly logger: Logger;
+  readonly results = new Map<string, StepResult>();
+  /** People were paged during this run (an `escalate` step); the run's end does not page again. */
+  escalated = false;
+  currentStep: string | undefined;
+  private readonly controller = new AbortController();
+  private readonly services: RunServices;
+
+  constructor(run: RunRow, runbook: LoadedRunbook, env: RunEnvironment, owner: string) {
+    this.run = run;
+    this.runbook = runbook;
+    this.env = env;
+    this.owner = owner;
+    this.logger = env.logger.child({ run: run.id, runbook: run.runbook });
+    this.services = env.services(run);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  stop(reason: StopReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new RunStoppedError(reason));
+  }
+
+  get stopReason(): StopReason | undefined {
+    const reason: unknown = this.controller.signal.reason;
+    return reason instanceof RunStoppedError ? reason.reason : undefined;
+  }
+
+  throwIfStopped(): void {
+    const reason = this.stopReason;
+    if (reason !== undefined) throw new RunStoppedError(reason);
+  }
+
+  action(step: LoadedStep): RunbookAction<unknown> {
+    const action = this.env.actions.get(step.definition.action);
+    if (action === undefined) throw new RunbookError('runbook_action_missing', `step "${step.definition.name}": action ${step.definition.action} is not available in this build`);
+    return action;
+  }
+
+  /** The CEL variables: what conditions and `${…}` placeholders can read. */
+  variables(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const steps: Record<string, unknown> = {};
+    for (const [name, result] of this.results) steps[name] = stepVariables(result.status, result.outputs, result.error);
+    return {
+      finding: this.run.finding ?? {},
+      asset: assetInfo(this.run.asset),
+      incident: this.run.incident_id === null ? {} : { id: this.run.incident_id },
+      params: this.run.params,
+      steps,
+      run: { id: this.run.id, runbook: this.run.runbook, started_by: this.run.started_by },
+      secrets: this.env.config.runbooks.secrets,
+      ...extra,
+    };
+  }
+
+  async record(attempt: NewAttempt): Promise<void> {
+    const id = await insertAttempt(this.env.pool, this.owner, attempt);
+    if (id === undefined) throw new LeaseLostError(`run ${this.run.id} is no longer held by ${this.owner}`);
+  }
+
+  actionContext(step: LoadedStep, signal: AbortSignal, timing: { attempt: number; stepStartedAt: Date }): ActionContext {
+    const name = step.definition.name;
+    const metrics = this.env.metrics;
+    return {
+      runId: this.run.id,
+      runbook: this.run.runbook,
+      step: name,
+      attempt: timing.attempt,
+      stepStartedAt: timing.stepStartedAt,
+      asset: assetInfo(this.run.asset),
+      ...(this.run.finding === null ? {} : { finding: this.run.finding as unknown as Finding }),
+      ...(this.run.incident_id === null ? {} : { incidentId: this.run.incident_id }),
+      signal,
+      logger: this.logger.child({ step: name }),
+      config: this.env.config,
+      state: this.env.pool,
+      now: this.env.now,
+      reportProgress: async (progress) => {
+        metrics?.runbookProgress.set({ runbook: this.run.runbook, run: this.run.id, step: name }, progress.total === 0 ? 1 : progress.done / progress.total);
+        this.logger.info({ step: name, done: progress.done, total: progress.total }, progress.message);
+        await setRunProgress(this.env.pool, this.run.id, this.owner, name, progress);
+      },
+      warehouseWriter: (warehouse) => this.env.writers.writer(warehouse),
+      services: this.services,
+    };
+  }
+}
