@@ -4,6 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { readEnvironment } from '../config/environment.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
+import { ACTIONS } from '../runbooks/actions/registry.ts';
+import { runbookValidator } from '../runbooks/load-runbooks.ts';
 import { PIPEWARDEN_VERSION } from '../version.ts';
 import type { CliCommand, CliIo } from './cli-io.ts';
 import { DEFAULT_CONFIG_PATH } from './cli-io.ts';
@@ -14,7 +16,9 @@ import { incidentsCommand } from './incidents.ts';
 import { migrateCommand } from './migrate.ts';
 import { silencesCommand } from './silences.ts';
 import { startCommand } from './start.ts';
-import { validateCommand } from './validate.ts';
+import { createValidateCommand } from './validate.ts';
+
+const validateCommand = createValidateCommand([runbookValidator(ACTIONS)]);
 
 const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, backtestCommand, incidentsCommand, silencesCommand, validateCommand, migrateCommand, demoCommand];
 

@@ -61,7 +61,7 @@ async function readConfigText(file: string, absolute: string): Promise<{ text?: 
  * The document as plain data. The yaml library throws (rather than reporting) for an alias whose
  * anchor is missing and for alias expansion past its limit; both become problems here.
  */
-function documentData(source: YamlSource): { data?: unknown; problems: ConfigProblem[] } {
+export function documentData(source: YamlSource): { data?: unknown; problems: ConfigProblem[] } {
   try {
     return { data: source.document.toJS(), problems: [] };
   } catch (error) {

@@ -64,7 +64,7 @@ async function validate(argv: readonly string[], options: { cwd?: string; env?: 
 describe('pipewarden validate', () => {
   it('exits 0 and summarizes a valid config', async () => {
     const result = await validate(['--config', 'valid.yaml', 'validate']);
-    expect(result).toEqual({ exitCode: 0, stdout: 'valid.yaml: valid (1 warehouse, 2 monitors)\n', stderr: '' });
+    expect(result).toEqual({ exitCode: 0, stdout: 'valid.yaml: valid (1 warehouse, 2 monitors, 0 runbooks)\n', stderr: '' });
   });
 
   it('exits 2 and prints every problem, one per line, to stderr', async () => {
@@ -104,7 +104,7 @@ describe('pipewarden validate', () => {
     expect(missing).toMatchObject({ exitCode: 2, stderr: './pipewarden.yaml:1:1: config file not found (create one, or pass --config PATH)\n' });
     await writeFile(join(directory, 'pipewarden.yaml'), 'warehouses:\n  a: { type: postgres, url: "postgres://x" }\n  b: { type: postgres, url: "postgres://y" }\n');
     const found = await validate(['validate'], { cwd: directory });
-    expect(found).toMatchObject({ exitCode: 0, stdout: './pipewarden.yaml: valid (2 warehouses, 0 monitors)\n' });
+    expect(found).toMatchObject({ exitCode: 0, stdout: './pipewarden.yaml: valid (2 warehouses, 0 monitors, 0 runbooks)\n' });
   });
 
   it('runs follow-up validators only on a valid config, and counts what they found', async () => {
