@@ -25,7 +25,8 @@ import { withTransaction } from '../store/transaction.ts';
 import type { CheckKind, Finding } from '../types.ts';
 import { advanceIncident, NEW_TRACKING, type CheckTracking, type LifecycleEvent, type LifecycleSettings } from './lifecycle.ts';
 import { activeMaintenanceWindows } from './maintenance.ts';
-import { planNotifications } from './plan-notifications.ts';
+import { planNotifications, type IncidentChange, type NotificationPlan } from './plan-notifications.ts';
+import { decideRecovery, type RecoveryDecision, type RecoveryPolicy } from './recovery.ts';
 import { notificationChannels } from '../notify/channels.ts';
 import { silenceFor, type Silence } from './silences.ts';
 
@@ -34,6 +35,8 @@ export interface IncidentOutcome {
   openedBySeverity: Partial<Record<IncidentRow['severity'], number>>;
   resolved: number;
   queued: number;
+  /** Runbook runs queued to recover incidents (the runbook executor should look now). */
+  runsStarted: number;
 }
 
 export function lifecycleSettings(config: Config, kind: CheckKind): LifecycleSettings {
@@ -49,13 +52,13 @@ export function lifecycleSettings(config: Config, kind: CheckKind): LifecycleSet
 
 
 /** Applies one job's findings (at most one per check) to their incidents. */
-export async function applyFindings(pool: pg.Pool, config: Config, evaluated: readonly Finding[], now: Date): Promise<IncidentOutcome> {
-  const outcome: IncidentOutcome = { opened: 0, openedBySeverity: {}, resolved: 0, queued: 0 };
+export async function applyFindings(pool: pg.Pool, config: Config, evaluated: readonly Finding[], now: Date, recovery?: RecoveryPolicy): Promise<IncidentOutcome> {
+  const outcome: IncidentOutcome = { opened: 0, openedBySeverity: {}, resolved: 0, queued: 0, runsStarted: 0 };
   const findings = firstPerCheck(evaluated);
   if (findings.length === 0) return outcome;
   return withTransaction(pool, async (client) => {
     const silences = [...(await selectActiveSilences(client, now)), ...activeMaintenanceWindows(config.incidents.maintenance, now, config.schedule.timezone)];
-    const work = new Batch(client, config, now, silences);
+    const work = new Batch(client, config, now, silences, recovery);
     const locked = await lockTracking(client, findings.map((finding) => finding.check), storedPart(NEW_TRACKING), now);
     for (const finding of findings) await work.apply(finding, locked.get(finding.check));
     await work.flush(outcome);
@@ -74,12 +77,15 @@ class Batch {
   private readonly config: Config;
   private readonly now: Date;
   private readonly silences: readonly Silence[];
+  private readonly recovery: RecoveryPolicy | undefined;
+  private startedRuns = 0;
 
-  constructor(client: pg.ClientBase, config: Config, now: Date, silences: readonly Silence[]) {
+  constructor(client: pg.ClientBase, config: Config, now: Date, silences: readonly Silence[], recovery: RecoveryPolicy | undefined) {
     this.client = client;
     this.config = config;
     this.now = now;
     this.silences = silences;
+    this.recovery = recovery;
   }
 
   private settingsFor(kind: CheckKind): LifecycleSettings {
@@ -113,6 +119,7 @@ class Batch {
     for (const severity of this.opened) outcome.openedBySeverity[severity] = (outcome.openedBySeverity[severity] ?? 0) + 1;
     outcome.resolved += this.resolved;
     outcome.queued += this.items.length;
+    outcome.runsStarted += this.startedRuns;
   }
 
   private async record(event: LifecycleEvent, finding: Finding, current: IncidentRow | null): Promise<IncidentRow | null> {
@@ -121,17 +128,36 @@ class Batch {
     this.events.push({ incidentId: incident.id, type: event.type, source: 'pipewarden', detail: { ...event, status: finding.status, message: finding.message } });
     if (event.type === 'status_changed') return incident;
     const silence = silenceFor(this.silences, finding);
-    const plan = planNotifications({
-      change: event,
-      incident,
-      route: routeForAsset(this.config, finding.asset),
-      channels: notificationChannels(this.config),
-      pageOn: pagedSeveritiesFor(this.config, finding.asset),
-      silencedBy: silence,
-    });
+    const recovery = await this.decideRecovery(event, incident, finding);
+    const plan = this.plan(event, incident, silence, recovery.holdPage);
     if (silence !== undefined) this.events.push({ incidentId: incident.id, type: 'notification_suppressed', source: 'pipewarden', detail: { silence: silence.id, reason: silence.reason } });
     this.items.push(...plan.items);
+    if (recovery.started !== undefined) {
+      const started = { type: 'recovery_started' as const, ...recovery.started, pageHeld: recovery.holdPage };
+      this.events.push({ incidentId: incident.id, type: 'runbook_started', source: 'pipewarden', detail: started });
+      this.items.push(...this.plan(started, incident, silence, recovery.holdPage).items);
+    }
     return plan.pages ? await updateIncident(this.client, incident.id, { pagedAt: this.now }) : incident;
+  }
+
+  private plan(change: IncidentChange, incident: IncidentRow, silence: Silence | undefined, holdPage: boolean): NotificationPlan {
+    return planNotifications({
+      change,
+      incident,
+      route: routeForAsset(this.config, incident.asset),
+      channels: notificationChannels(this.config),
+      pageOn: pagedSeveritiesFor(this.config, incident.asset),
+      silencedBy: silence,
+      holdPage,
+    });
+  }
+
+  /** Only changes that would page can start a recovery or be held back for one. */
+  private async decideRecovery(event: LifecycleEvent, incident: IncidentRow, finding: Finding): Promise<RecoveryDecision> {
+    if (this.recovery === undefined || !['opened', 'severity_raised', 'flapping'].includes(event.type)) return { holdPage: false };
+    const decision = await decideRecovery(this.client, this.config, this.recovery, incident, finding, this.now);
+    if (decision.started !== undefined) this.startedRuns += 1;
+    return decision;
   }
 
   private async change(event: LifecycleEvent, finding: Finding, current: IncidentRow | null): Promise<IncidentRow | null> {

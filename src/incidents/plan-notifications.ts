@@ -12,7 +12,15 @@ export type IncidentChange =
   | LifecycleEvent
   | { type: 'acknowledged'; by: string; source: string }
   | { type: 'resolved_by_hand'; by: string; source: string }
-  | { type: 'reopened'; by: string; source: string };
+  | { type: 'reopened'; by: string; source: string }
+  | RecoveryChange;
+
+/** What runbooks do about an incident, as its notifications tell it. */
+export type RecoveryChange =
+  | { type: 'recovery_started'; runbook: string; run: string; pageHeld: boolean }
+  | { type: 'runbook_note'; runbook: string; run: string; text: string }
+  | { type: 'recovery_failed'; runbook: string; run: string; reason: string; attempts: Record<string, unknown>[] }
+  | { type: 'recovered'; runbook: string; run: string };
 
 export interface NotificationChannels {
   console: boolean;
@@ -28,6 +36,8 @@ export interface PlanInput {
   pageOn: readonly IncidentRow['severity'][];
   /** The active silence covering this check, if any. */
   silencedBy?: { id: string; reason: string } | undefined;
+  /** A runbook is trying to recover the incident first: PagerDuty is not triggered yet. */
+  holdPage?: boolean;
 }
 
 export interface NotificationPlan {
@@ -42,7 +52,8 @@ export function planNotifications(input: PlanInput): NotificationPlan {
   if (input.silencedBy !== undefined) return { items: [], pages: false };
   const { incident } = input;
   const text = describeIncidentChange(input.change, incident);
-  const payload = { change: input.change.type, text, incident: incidentSummary(incident), finding: incident.last_finding };
+  const attempts = input.change.type === 'recovery_failed' ? { runbook_attempts: input.change.attempts } : {};
+  const payload = { change: input.change.type, text, incident: incidentSummary(incident), finding: incident.last_finding, ...attempts };
   const items: OutboxItem[] = [];
   const add = (channel: OutboxChannel, extra: Record<string, unknown> = {}) => items.push({ incidentId: incident.id, channel, payload: { ...payload, ...extra } });
   if (input.channels.console) add('console');
@@ -62,7 +73,11 @@ function pagerDutyAction(input: PlanInput): PagerDutyAction | undefined {
     case 'severity_raised':
     case 'flapping':
       // A flapping notice on an incident PagerDuty already has changes nothing there.
-      return pages && !known ? 'trigger' : undefined;
+      return pages && !known && input.holdPage !== true ? 'trigger' : undefined;
+    case 'recovery_failed':
+      // Paged already (severities that page at once): a trigger with the same dedup key updates
+      // that page with what the runbook tried.
+      return pages ? 'trigger' : undefined;
     case 'acknowledged':
       return known ? 'acknowledge' : undefined;
     case 'resolved':
@@ -112,5 +127,13 @@ export function describeIncidentChange(change: IncidentChange, incident: Inciden
       return `REOPENED ${subject} ${incident.asset} by ${change.by} (${change.source}): ${evidence}`;
     case 'status_changed':
       return `${subject} is now ${change.to}: ${evidence}`;
+    case 'recovery_started':
+      return `RECOVERING ${subject}: running runbook ${change.runbook} (run #${change.run})${change.pageHeld ? ' before paging' : '; paged already'}. ${evidence}`;
+    case 'runbook_note':
+      return `RUNBOOK ${change.runbook} (run #${change.run}) on ${subject}: ${change.text}`;
+    case 'recovery_failed':
+      return `RECOVERY FAILED ${subject}: runbook ${change.runbook} (run #${change.run}) ${change.reason}. ${evidence}`;
+    case 'recovered':
+      return `RECOVERED ${subject} by runbook ${change.runbook} (run #${change.run}): the check passes again.`;
   }
 }

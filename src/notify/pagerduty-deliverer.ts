@@ -17,6 +17,8 @@ interface PagerDutyItem {
   text: string;
   incident: { id: string; dedupKey: string; check: string; kind: string; asset: string; severity: PagerDutySeverity; owner: string | null; openedAt: string };
   finding: Finding;
+  /** What a runbook tried, when its failure is what pages. */
+  runbook_attempts?: Record<string, unknown>[];
 }
 
 // Under PagerDuty's ~120 events a minute per routing key, with room for other senders.
@@ -41,6 +43,7 @@ export function pagerDutyDeliverer(client: Pick<PagerDutyClient, 'send'>, config
         asset: incident.asset,
         ...(incident.owner === null ? {} : { owner: incident.owner }),
         evidence: evidenceOf(finding),
+        ...(payload.runbook_attempts === undefined ? {} : { attempts: payload.runbook_attempts }),
         ...(config.notifications.grafana_url === undefined ? {} : { links: [{ href: config.notifications.grafana_url, text: 'pipewarden in Grafana' }] }),
       });
     } catch (error) {

@@ -6,7 +6,7 @@
 
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import { RunbookError } from '../errors.ts';
 import type { CheckKind, Finding } from '../types.ts';
@@ -118,3 +118,9 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * A text input that also takes a number or true/false: `"${params.days}"` binds an int, and an
+ * argv element, header or query value wants its text. Objects and lists are still refused.
+ */
+export const textInput = z.union([z.string(), z.number(), z.boolean()]).transform((value) => String(value));

@@ -7,6 +7,7 @@ import { errorMessage } from '../errors.ts';
 import type { RunRow, RunStatus } from '../store/runbook-runs.ts';
 import { finishAttempt, finishRun, releaseRun, selectAttempts } from '../store/runbook-runs.ts';
 import { isIdempotent } from './action.ts';
+import type { RunbookAction } from './action.ts';
 import { bindValue } from './bind-values.ts';
 import { evaluateCondition } from './cel.ts';
 import type { LoadedStep } from './loaded-runbook.ts';
@@ -91,14 +92,7 @@ async function judgeInFlight(session: RunSession, step: LoadedStep, history: Ste
     await finishAttempt(session.env.pool, inFlight.id, 'interrupted', { error: 'the daemon running this attempt stopped before it finished' }, session.env.now());
   }
   const action = session.action(step);
-  let idempotent = false;
-  try {
-    const parsed = action.input.safeParse(bindValue(step.inputs, session.variables()).value);
-    idempotent = parsed.success && isIdempotent(action, parsed.data);
-  } catch {
-    idempotent = false;
-  }
-  if (idempotent) {
+  if (idempotentWith(session, step, action)) {
     session.logger.warn({ step: step.definition.name, attempt: inFlight.attempt }, 'repeating a runbook step that was in flight when its daemon stopped (its action is idempotent)');
     return undefined;
   }
@@ -109,6 +103,16 @@ async function judgeInFlight(session: RunSession, step: LoadedStep, history: Ste
       `step "${step.definition.name}" (${step.definition.action}) was in flight when its daemon stopped (attempt ${inFlight.attempt} started ${inFlight.started_at.toISOString()}). ` +
       `It is not idempotent, so it may have half-happened and was not repeated; check its effect by hand. Its inputs were: ${inputs}`,
   };
+}
+
+/** Judged on the inputs as they bind now: the same steps' outputs as before the daemon stopped. */
+function idempotentWith(session: RunSession, step: LoadedStep, action: RunbookAction<unknown>): boolean {
+  try {
+    const parsed = action.input.safeParse(bindValue(step.inputs, session.variables()).value);
+    return parsed.success && isIdempotent(action, parsed.data);
+  } catch {
+    return false;
+  }
 }
 
 async function skipIfConditionFalse(session: RunSession, index: number, history: StepHistory): Promise<StepResult | undefined> {

@@ -20,6 +20,8 @@ export interface RunRequest {
   /** `incident #12`, `cli:alice`, `slack:U0123`. */
   startedBy: string;
   now: Date;
+  /** Earlier than the runbook's own `timeout` allows, e.g. the incident's paging deadline. */
+  deadlineAt?: Date;
 }
 
 function convertParam(name: string, definition: ParamDefinition, value: unknown): unknown {
@@ -74,7 +76,7 @@ export async function startRun(client: Queryable, runbook: LoadedRunbook, reques
     finding: request.finding,
     params: resolveParams(runbook, request.params),
     startedBy: request.startedBy,
-    deadlineAt: new Date(request.now.getTime() + runbook.definition.timeout),
+    deadlineAt: request.deadlineAt ?? new Date(request.now.getTime() + runbook.definition.timeout),
     now: request.now,
   });
 }

@@ -44,7 +44,6 @@ function bindInputs(step: LoadedStep, action: RunbookAction<unknown>, variables:
 /** Runs the step's remaining attempts; resolves to its final result. Throws LeaseLostError. */
 export async function runStepAttempts(session: RunSession, index: number, history: StepHistory): Promise<StepResult> {
   const step = session.runbook.steps[index] as LoadedStep;
-  const action = session.action(step);
   const maxAttempts = (step.definition.retry?.attempts ?? 1) + (history.interrupted ?? 0);
   let lastFinishedAt = history.lastFinishedAt;
   const stepStartedAt = history.firstStartedAt ?? session.env.now();

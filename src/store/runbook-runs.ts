@@ -199,3 +199,11 @@ export async function selectActiveRunsForIncident(client: Queryable, incidentId:
   const result = await client.query<RunRow>("SELECT * FROM runbook_runs WHERE incident_id = $1 AND status IN ('queued', 'running') ORDER BY id", [incidentId]);
   return result.rows.map(runFromRow);
 }
+
+export async function countRunsForIncident(client: Queryable, incidentId: string): Promise<{ active: number; total: number }> {
+  const result = await client.query<{ active: number; total: number }>(
+    "SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS active, count(*)::int AS total FROM runbook_runs WHERE incident_id = $1",
+    [incidentId],
+  );
+  return result.rows[0] ?? { active: 0, total: 0 };
+}

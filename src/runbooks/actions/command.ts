@@ -4,6 +4,7 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { textInput } from '../action.ts';
 import type { ActionContext, RunbookAction, StepOutputs } from '../action.ts';
 import { checkExit, minimalEnvironment, runProcess } from './process-runner.ts';
 
@@ -11,12 +12,12 @@ const noNul = (text: string): boolean => !text.includes('\0');
 
 export const commandInputSchema = z.strictObject({
   argv: z
-    .array(z.string().refine(noNul, 'an argument cannot contain a NUL character'))
+    .array(textInput.refine(noNul, 'an argument cannot contain a NUL character'))
     .min(1, 'argv needs at least the program to run')
     .refine((argv) => argv[0] !== '', 'argv[0] (the program) is empty')
     .describe('The program and its arguments, one element each; no shell. argv[0] is looked up on PATH, or, when it contains a "/", relative to the runbooks folder.'),
   env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name of letters, digits and "_"'), z.string().refine(noNul, 'a value cannot contain a NUL character'))
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name of letters, digits and "_"'), textInput.refine(noNul, 'a value cannot contain a NUL character'))
     .default({})
     .describe('Environment variables for the program, on top of PATH, HOME, LANG and TZ (the only ones it inherits from pipewarden).'),
   cwd: z.string().optional().describe('Working folder; a relative one is resolved against the runbooks folder. Default: the runbooks folder.'),

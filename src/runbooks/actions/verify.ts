@@ -43,7 +43,7 @@ async function verify(input: VerifyInput, context: ActionContext): Promise<StepO
   const kinds = kindsToVerify(input, context);
   const until = context.stepStartedAt.getTime() + input.within;
   let evaluations = 0;
-  let latest: Finding[] = [];
+  let latest: Finding[];
   do {
     latest = relevant(await context.services.evaluateChecks(asset, kinds, context.signal), context, asset);
     evaluations += 1;

@@ -1,0 +1,78 @@
+// RunServices for the daemon and the CLI: how verify, notify, resolve, silence and approve reach
+// pipewarden's own machinery on behalf of one run.
+
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { notificationChannels } from '../notify/channels.ts';
+import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
+import { resolveIncidentById } from '../incidents/manual-actions.ts';
+import { planNotifications } from '../incidents/plan-notifications.ts';
+import { silenceFor } from '../incidents/silences.ts';
+import { insertIncidentEvents, insertOutboxItems, lockIncident } from '../store/incident-records.ts';
+import { selectApproval } from '../store/runbook-approvals.ts';
+import type { RunRow } from '../store/runbook-runs.ts';
+import { insertSilence, selectActiveSilences } from '../store/silences.ts';
+import { withTransaction } from '../store/transaction.ts';
+import type { CheckKind, Finding } from '../types.ts';
+import type { RunServices } from './action.ts';
+
+export interface RunServicesContext {
+  pool: pg.Pool;
+  config: Config;
+  logger: Logger;
+  now(): Date;
+  /** A real sweep/profile of one asset whose findings go through the incident lifecycle. */
+  evaluateChecks(asset: string, kinds: readonly CheckKind[], signal: AbortSignal): Promise<Finding[]>;
+  /** The outbox should look now. */
+  wake?: () => void;
+}
+
+export function runServices(context: RunServicesContext, run: RunRow): RunServices {
+  const actor = `runbook:${run.runbook}#${run.id}`;
+  return {
+    evaluateChecks: (asset, kinds, signal) => context.evaluateChecks(asset, kinds, signal),
+    announce: (text, detail) => announce(context, run, text, detail ?? {}),
+    async resolveIncident(by) {
+      if (run.incident_id === null) return false;
+      const result = await resolveIncidentById(context.pool, context.config, run.incident_id, { by, source: 'runbook' }, context.now());
+      if (result.changed) context.wake?.();
+      return result.changed;
+    },
+    async silence(silence) {
+      const now = context.now();
+      const created = await insertSilence(
+        context.pool,
+        { assetGlobs: silence.assets, checkGlobs: silence.checks, startsAt: now, endsAt: new Date(now.getTime() + silence.durationMs), reason: silence.reason, createdBy: silence.by },
+        now,
+      );
+      return created.id;
+    },
+    async approval(step) {
+      const row = await selectApproval(context.pool, run.id, step);
+      return row === undefined ? undefined : { decision: row.decision, by: row.decided_by };
+    },
+  };
+
+  async function announce(ctx: RunServicesContext, current: RunRow, text: string, detail: Record<string, unknown>): Promise<void> {
+    if (current.incident_id === null) {
+      ctx.logger.info({ run: current.id, runbook: current.runbook, ...detail }, `runbook ${current.runbook} (run #${current.id}): ${text}`);
+      return;
+    }
+    const incidentId = current.incident_id;
+    const now = ctx.now();
+    const silences = await selectActiveSilences(ctx.pool, now);
+    const queued = await withTransaction(ctx.pool, async (client) => {
+      const locked = await lockIncident(client, incidentId);
+      if (locked === undefined) return 0;
+      const { incident } = locked;
+      await insertIncidentEvents(client, [{ incidentId, type: 'runbook_note', actor, source: 'runbook', detail: { ...detail, text, run: current.id } }], now);
+      const change = { type: 'runbook_note' as const, runbook: current.runbook, run: current.id, text };
+      const silencedBy = silenceFor(silences, { asset: incident.asset, check: incident.check_id });
+      const plan = planNotifications({ change, incident, route: routeForAsset(ctx.config, incident.asset), channels: notificationChannels(ctx.config), pageOn: pagedSeveritiesFor(ctx.config, incident.asset), silencedBy });
+      await insertOutboxItems(client, plan.items, now);
+      return plan.items.length;
+    });
+    if (queued > 0) ctx.wake?.();
+  }
+}
