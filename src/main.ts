@@ -34,6 +34,7 @@ import { LeaseRunCoordinator } from './store/run-coordinator.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { flushLogger } from './telemetry/logger.ts';
 import { Metrics } from './telemetry/metrics.ts';
+import { openRunbookRuntime, type RunbookRuntime } from './runbooks/runbook-runtime.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 import { startTracing } from './telemetry/tracing.ts';
 
@@ -65,7 +66,7 @@ const RETENTION_CRON = '45 * * * *';
  * The periodic jobs. This is the extension point for later stages: the profile job, the incident
  * and runbook loops each add one entry here, with their cron from `config.schedule`.
  */
-export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop): Job[] {
+export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop, runbooks: RunbookRuntime): Job[] {
   // Sweep and profile both judge checks; their findings then go through the incident lifecycle,
   // whose notifications the outbox delivers.
   const judging = (name: string, cron: string, evaluate: (signal: AbortSignal) => Promise<{ findings: readonly Finding[] }>): Job => ({
@@ -73,9 +74,10 @@ export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop): Job[] {
     cron,
     run: async (signal) => {
       const result = await evaluate(signal);
-      const incidents = await applyFindings(runtime.state.pool, runtime.config, result.findings, runtime.now());
+      const incidents = await applyFindings(runtime.state.pool, runtime.config, result.findings, runtime.now(), runbooks.recovery);
       for (const [severity, count] of Object.entries(incidents.openedBySeverity)) runtime.metrics.incidentsOpened.inc({ severity }, count);
       if (incidents.queued > 0) outbox.wake();
+      if (incidents.runsStarted > 0) runbooks.executor.wake();
       await recordActiveIncidents(runtime);
       return { ...result, incidents };
     },
@@ -146,32 +148,47 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw error;
   }
   const outbox = new OutboxLoop({ pool: runtime.state.pool, deliverers: channels.deliverers, logger, metrics, now: runtime.now });
-  const scheduler = createScheduler(runtime, options, outbox);
+  const holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  let runbooks: RunbookRuntime;
+  try {
+    runbooks = await openRunbookRuntime(runtime, { owner: holder, wakeOutbox: () => outbox.wake() });
+  } catch (error) {
+    channels.close();
+    await runtime.close();
+    await tracing.shutdown();
+    throw error;
+  }
+  const scheduler = createScheduler(runtime, options, outbox, runbooks, holder);
   let httpUrl: string;
   try {
     httpUrl = await http.listen();
   } catch (error) {
     channels.close();
+    await runbooks.close();
     await runtime.close();
     await tracing.shutdown();
     throw new PipewardenError('http_listen_failed', `Cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(error)}. Set server.port to a free port.`, { cause: error });
   }
   logUnavailableWarehouses(logger, await readiness());
   outbox.start();
+  runbooks.executor.start();
   scheduler.start();
   // The first sweep and profile run now rather than at the next tick, so a newcomer sees findings
   // at once (a table's first profile measures its history, so volume is scored from day one).
   void scheduler.runNow('sweep');
   void scheduler.runNow('profile');
-  logger.info({ url: httpUrl, warehouses: [...runtime.warehouses.keys()], schedule: config.schedule, tracing: tracing.enabled }, `pipewarden started; serving ${httpUrl}`);
-  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, outbox, channels, http, runtime, tracing });
+  logger.info(
+    { url: httpUrl, warehouses: [...runtime.warehouses.keys()], schedule: config.schedule, runbooks: runbooks.runbooks.length, tracing: tracing.enabled },
+    `pipewarden started; serving ${httpUrl}`,
+  );
+  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, outbox, runbooks, channels, http, runtime, tracing });
 }
 
-function createScheduler(runtime: Runtime, options: DaemonOptions, outbox: OutboxLoop): Scheduler {
+function createScheduler(runtime: Runtime, options: DaemonOptions, outbox: OutboxLoop, runbooks: RunbookRuntime, holder: string): Scheduler {
   const { config, logger } = options;
   const leaseOptions = {
     pool: runtime.state.pool,
-    holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    holder,
     logger,
     ...(options.now ? { now: options.now } : {}),
   };
@@ -187,7 +204,7 @@ function createScheduler(runtime: Runtime, options: DaemonOptions, outbox: Outbo
     abortGraceMs,
     ...(config.schedule.timezone ? { timezone: config.schedule.timezone } : {}),
   });
-  for (const job of scheduledJobs(runtime, outbox)) scheduler.add(job);
+  for (const job of scheduledJobs(runtime, outbox, runbooks)) scheduler.add(job);
   return scheduler;
 }
 
@@ -205,6 +222,7 @@ interface DaemonParts {
   config: Config;
   scheduler: Scheduler;
   outbox: OutboxLoop;
+  runbooks: RunbookRuntime;
   channels: Channels;
   http: HttpServer;
   runtime: Runtime;
@@ -242,8 +260,15 @@ async function stopDaemon(parts: DaemonParts, reason: string): Promise<StopOutco
   const timeoutMs = config.shutdown_timeout;
   const abortGraceMs = Math.min(MAX_ABORT_GRACE_MS, Math.round(timeoutMs * ABORT_GRACE_SHARE));
   logger.info({ reason, shutdown_timeout_ms: timeoutMs, running: parts.scheduler.running() }, `pipewarden stopping (${reason})`);
-  const [outcome] = await Promise.all([parts.scheduler.stop(timeoutMs - abortGraceMs), parts.http.close(timeoutMs)]);
+  // Runbook runs in flight get the same deadline; those still running then are interrupted and
+  // released, and the next daemon resumes them.
+  const [outcome] = await Promise.all([
+    parts.scheduler.stop(timeoutMs - abortGraceMs),
+    parts.http.close(timeoutMs),
+    parts.runbooks.executor.stopAndDrain(new Date(Date.now() + timeoutMs - abortGraceMs)),
+  ]);
   logger.info({ outcome }, outcome === 'finished' ? 'in-flight work finished' : 'in-flight work aborted at the shutdown deadline');
+  await parts.runbooks.close();
   // After the jobs: what they queued last is delivered if the pass in flight picks it up, and by
   // the next start (or another replica) otherwise.
   await parts.outbox.stop();
