@@ -52,12 +52,29 @@ function checkParam(name: string, scope: ReferenceScope): string {
   return `params.${name} is not a parameter of this runbook; ${fix}`;
 }
 
+/**
+ * Step names may contain "-", but in CEL `steps.rerun-loader` is `steps.rerun` minus `loader`.
+ * Say that once, instead of reporting a step "rerun" and a variable "loader" that do not exist.
+ */
+function hyphenatedStepReads(source: string, scope: ReferenceScope): { messages: string[]; steps: Set<string>; roots: Set<string> } {
+  const names = [...scope.earlierSteps, ...(scope.currentStep === undefined ? [] : [scope.currentStep]), ...scope.laterSteps];
+  const result = { messages: [] as string[], steps: new Set<string>(), roots: new Set<string>() };
+  for (const name of names.filter((candidate) => candidate.includes('-') && source.includes(`steps.${candidate}`))) {
+    const [head, ...rest] = name.split('-');
+    result.steps.add(head as string);
+    for (const part of rest) result.roots.add(part);
+    result.messages.push(`steps.${name} reads as steps.${name.replaceAll('-', ' - ')} (in CEL "-" is minus); write steps["${name}"]`);
+  }
+  return result;
+}
+
 /** Every problem with what the expression reads, one message each, in the order they appear. */
 export function checkReferences(expression: CompiledExpression, scope: ReferenceScope): string[] {
   const bound = boundVariables(expression.source);
-  const messages = new Set<string>();
+  const hyphenated = hyphenatedStepReads(expression.source, scope);
+  const messages = new Set<string>(hyphenated.messages);
   for (const { root, field } of expression.references) {
-    if (bound.has(root)) continue;
+    if (bound.has(root) || hyphenated.roots.has(root) || (root === 'steps' && field !== undefined && hyphenated.steps.has(field))) continue;
     const rootProblem = checkRoot(root, scope);
     if (rootProblem !== undefined) messages.add(rootProblem);
     else if (root === 'steps' && field !== undefined) {

@@ -11,7 +11,8 @@ import type { FollowUpValidator } from '../cli/validate.ts';
 import { countOf } from '../cli/validate.ts';
 import { describeIssues } from '../config/describe-issues.ts';
 import type { PathProblem } from '../config/describe-issues.ts';
-import { formatPath } from '../config/document-path.ts';
+import { suggestion } from '../config/did-you-mean.ts';
+import { formatPath, valueAtPath } from '../config/document-path.ts';
 import { documentData } from '../config/load-config.ts';
 import { locate, parseYamlSource } from '../config/yaml-positions.ts';
 import type { YamlSource } from '../config/yaml-positions.ts';
@@ -23,7 +24,7 @@ import { fieldsOf, yamlIssueContext } from './check-action-inputs.ts';
 import type { ActionRegistry } from './check-action-inputs.ts';
 import { checkRunbookRules } from './check-runbook.ts';
 import type { LoadedRunbook } from './loaded-runbook.ts';
-import { runbookSchema } from './runbook-schema.ts';
+import { ACTION_NAMES, runbookSchema } from './runbook-schema.ts';
 import type { RunbookDefinition } from './runbook-schema.ts';
 
 export type { ActionRegistry } from './check-action-inputs.ts';
@@ -100,12 +101,21 @@ function compileRunbook(definition: RunbookDefinition, source: YamlSource, file:
   };
 }
 
+/** zod lists all the actions; for a misspelled one, the one meant is the better answer. */
+function describeUnknownAction(problem: PathProblem, data: unknown): PathProblem {
+  const [steps, index, key, ...rest] = problem.path;
+  const action = valueAtPath(data, problem.path);
+  if (steps !== 'steps' || typeof index !== 'number' || key !== 'action' || rest.length > 0 || typeof action !== 'string') return problem;
+  return { ...problem, message: `unknown action "${action}"; ${suggestion(action, ACTION_NAMES)}` };
+}
+
 function validateRunbook(source: YamlSource, data: unknown, actions: ActionRegistry): { definition?: RunbookDefinition; problems: PathProblem[] } {
   if (source.document.contents === null || data === null || data === undefined) {
     return { problems: [{ path: [], target: 'value', message: 'runbook file is empty; a runbook needs at least a name and steps' }] };
   }
   const parsed = runbookSchema.safeParse(data);
-  const schemaProblems = parsed.success ? [] : describeIssues(parsed.error.issues, yamlIssueContext(source, runbookSchema, data));
+  const issues = parsed.success ? [] : parsed.error.issues;
+  const schemaProblems = describeIssues(issues, yamlIssueContext(source, runbookSchema, data)).map((problem) => describeUnknownAction(problem, data));
   const problems = [...schemaProblems, ...checkRunbookRules(data, actions, source)];
   return parsed.success && problems.length === 0 ? { definition: parsed.data, problems } : { problems };
 }

@@ -38,7 +38,7 @@ describe('loadRunbooks', () => {
       'broken/many-mistakes.yaml:16:5: steps[1].retyr: step "verify": unknown key "retyr"; did you mean "retry"?',
       'broken/many-mistakes.yaml:17:9: steps[1].if: step "verify": not a valid CEL expression: Unexpected token: EOF',
       'broken/many-mistakes.yaml:18:11: steps[2].name: step "verify": steps[1] already has this name; step names must be unique, since later steps read outputs as ${steps.NAME…}',
-      'broken/many-mistakes.yaml:19:13: steps[2].action: step "verify": expected one of: command, dbt, sql, http, backfill, publish, rollback, verify, wait, notify, approve, escalate, resolve, silence; got "rerun"',
+      'broken/many-mistakes.yaml:19:13: steps[2].action: step "verify": unknown action "rerun"; expected one of: command, dbt, sql, http, backfill, publish, rollback, verify, wait, notify, approve, escalate, resolve, silence',
       'broken/many-mistakes.yaml:22:5: steps[3].with.channel: step "notify": missing required key "channel" (a string); add it',
       'broken/many-mistakes.yaml:22:19: steps[3].with.text: step "notify": unknown variable "findng"; did you mean "finding"?',
       'broken/many-mistakes.yaml:22:45: steps[3].with.chanel: step "notify": unknown key "chanel"; did you mean "channel"?',
@@ -83,7 +83,7 @@ describe('loadRunbooks', () => {
       argv: ['./bin/load-inventory', '--table', 'inventory_eu', '--days', 1],
     });
     expect(bindValue(reload?.steps[2]?.inputs ?? { kind: 'constant', value: null }, variables).value).toEqual({
-      message: 'reload tried 3 times; ${not a placeholder}',
+      reason: 'reload tried 3 times; ${not a placeholder}',
     });
   });
 
@@ -133,12 +133,21 @@ describe('checkRunbookText', () => {
     ]);
   });
 
+  it('suggests the action meant by a misspelled one', () => {
+    expect(check('name: r\nsteps:\n  - { name: a, action: comand }\n')).toEqual(['r.yaml:3:24: steps[0].action: step "a": unknown action "comand"; did you mean "command"?']);
+  });
+
+  it('explains that a step name with "-" reads as a subtraction in CEL', () => {
+    const steps = 'steps:\n  - { name: re-run, action: escalate }\n  - { name: b, action: escalate, if: "steps.re-run.ok" }\n  - { name: c, action: escalate, if: "steps[\'re-run\'].ok" }\n';
+    expect(check(`name: r\n${steps}`)).toEqual(['r.yaml:4:38: steps[1].if: step "b": steps.re-run reads as steps.re - run (in CEL "-" is minus); write steps["re-run"]']);
+  });
+
   it('reports a placeholder that is not closed or not CEL, at the value', () => {
-    expect(check(`name: r\nsteps:\n  - name: a\n    action: escalate\n    with: { message: "\${finding.asset" }\n`)).toEqual([
-      'r.yaml:5:22: steps[0].with.message: step "a": "${" at character 1 has no closing "}"',
+    expect(check(`name: r\nsteps:\n  - name: a\n    action: escalate\n    with: { reason: "\${finding.asset" }\n`)).toEqual([
+      'r.yaml:5:21: steps[0].with.reason: step "a": "${" at character 1 has no closing "}"',
     ]);
-    expect(check(`name: r\nsteps:\n  - name: a\n    action: escalate\n    with: { message: "\${finding.}" }\n`)).toEqual([
-      'r.yaml:5:22: steps[0].with.message: step "a": not a valid CEL expression: Expected IDENTIFIER, got EOF',
+    expect(check(`name: r\nsteps:\n  - name: a\n    action: escalate\n    with: { reason: "\${finding.}" }\n`)).toEqual([
+      'r.yaml:5:21: steps[0].with.reason: step "a": not a valid CEL expression: Expected IDENTIFIER, got EOF',
     ]);
   });
 
