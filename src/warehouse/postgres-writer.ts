@@ -55,7 +55,10 @@ export function createWarehouseWriters(config: Config, logger: Logger): Warehous
       const warehouse = config.warehouses[name];
       if (warehouse === undefined) {
         const known = Object.keys(config.warehouses).join(', ');
-        throw new RunbookError('runbook_no_write_url', `No warehouse "${name}" is configured (known: ${known}); add warehouses.${name} with a write_url, or name another warehouse.`);
+        throw new RunbookError(
+          'runbook_no_write_url',
+          `No warehouse "${name}" is configured (known: ${known}), so there is no warehouses.${name}.write_url to write with; name a configured warehouse in the step, or add this one.`,
+        );
       }
       const writeUrl = warehouse.write_url;
       if (writeUrl === undefined) {
@@ -98,7 +101,6 @@ function createWritePool(warehouse: WarehouseConfig & { write_url: string }, log
   pool.on('error', (error) => logger.warn({ error: loggableError(error) }, 'idle warehouse write connection failed; it will be replaced'));
   return pool;
 }
-
 
 // The backend pid of each pooled connection, read once: it is what an abort terminates.
 const backendPids = new WeakMap<pg.PoolClient, number>();

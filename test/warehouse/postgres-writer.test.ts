@@ -22,6 +22,7 @@ beforeAll(async () => {
     warehouses: {
       demo: { type: 'postgres', url: database.url, write_url: database.url, statement_timeout: '7s' },
       readonly: { type: 'postgres', url: database.url },
+      unreachable: { type: 'postgres', url: database.url, write_url: 'postgres://writer:secret@127.0.0.1:1/none', connect_timeout: '2s' },
     },
   });
   writers = createWarehouseWriters(config, testLogger());
@@ -43,7 +44,7 @@ describe('createWarehouseWriters', () => {
   it('names the setting to add when a warehouse has no write_url, or is not configured', () => {
     expect(() => writers.writer('readonly')).toThrow(RunbookError);
     expect(() => writers.writer('readonly')).toThrow(/warehouses\.readonly\.write_url/);
-    expect(() => writers.writer('nowhere')).toThrow(/No warehouse "nowhere".*warehouses\.nowhere/);
+    expect(() => writers.writer('nowhere')).toThrow(/No warehouse "nowhere".*warehouses\.nowhere\.write_url/);
     try {
       writers.writer('readonly');
     } catch (error) {
@@ -92,16 +93,24 @@ describe('createWarehouseWriters', () => {
     expect(alive.rowCount).toBe(0);
   });
 
-  it('refuses to start work once the signal has aborted', async () => {
+  it('refuses to start work once the signal has aborted, without connecting', async () => {
     const controller = new AbortController();
     controller.abort();
     let ran = false;
-    await expect(
-      writers.writer('demo').transaction(async () => {
-        ran = true;
-      }, controller.signal),
-    ).rejects.toMatchObject({ code: 'runbook_write_aborted' });
+    for (const name of ['demo', 'unreachable']) {
+      await expect(
+        writers.writer(name).transaction(async () => {
+          ran = true;
+        }, controller.signal),
+      ).rejects.toMatchObject({ code: 'runbook_write_aborted' });
+    }
     expect(ran).toBe(false);
+  });
+
+  it('says which write_url it could not connect with, password hidden', async () => {
+    const attempt = writers.writer('unreachable').transaction(async () => undefined, never());
+    await expect(attempt).rejects.toMatchObject({ code: 'runbook_write_unreachable', message: expect.stringContaining('warehouses.unreachable.write_url') });
+    await expect(attempt).rejects.not.toThrow(/secret/);
   });
 
   it('uses at most two connections however many steps write at once', async () => {

@@ -6,9 +6,10 @@
 // so a table name longer than 43 bytes cannot have versions: the step refuses it.
 //
 // What a swap carries, because a rename keeps a table's identity (its OID) and only changes its
-// name: indexes, constraints, triggers, grants, row-level security and comments stay with their
-// table. So the published table has the staging table's grants and indexes (create them on the
-// staging table first), and the version keeps the old ones. Anything that points at a table by
+// name: indexes, constraints, triggers, grants, row-level security policies, owned sequences,
+// planner statistics and comments all stay with their table. So the published table has the
+// staging table's grants, indexes and statistics (grant, index and ANALYZE the staging table
+// before publishing it), and the version keeps the old ones. Anything that points at a table by
 // OID follows it to its new name: a view over the live table would, after a swap, read the
 // version, and a foreign key would reference it. Rather than silently leave such readers on old
 // data, `publish` and `rollback` refuse to swap a table that views, materialized views or
@@ -82,9 +83,9 @@ export function nextVersionName(table: TableRef, versions: readonly string[], no
   return `${versionPrefix(table)}${at.toISOString().replace(/[-:T]/g, '').slice(0, STAMP_DIGITS)}`;
 }
 
+/** `yyyymmddhhmmss` (UTC) as a time. */
 function stampTime(stamp: string): Date {
-  const [year, month, day, hour, minute, second] = [0, 4, 6, 8, 10, 12].map((start, index) => Number(stamp.slice(start, index === 0 ? 4 : start + 2)));
-  return new Date(Date.UTC(year as number, (month as number) - 1, day, hour, minute, second));
+  return new Date(stamp.replace(/^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)$/, '$1-$2-$3T$4:$5:$6Z'));
 }
 
 export function parseMark(comment: string | null): SwapMark | undefined {

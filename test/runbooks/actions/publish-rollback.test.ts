@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
+import type { ConfigInput } from '../../../src/config/schema.ts';
 import { StepFailedError } from '../../../src/runbooks/action.ts';
 import type { ActionContext } from '../../../src/runbooks/action.ts';
 import { publishAction, publishInput } from '../../../src/runbooks/actions/publish.ts';
@@ -18,7 +19,7 @@ import type { TestDatabase } from '../../helpers/postgres.ts';
 
 let database: TestDatabase;
 let writers: WarehouseWriters;
-let warehouseConfig: Record<string, unknown>;
+let warehouseConfig: ConfigInput['warehouses'];
 let clock = new Date('2026-12-04T21:00:00Z');
 
 beforeAll(async () => {
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 function context(overrides: Partial<ActionContext> = {}): ActionContext {
-  return testActionContext({ config: { warehouses: warehouseConfig as never }, writers, overrides: { now: () => clock, ...overrides } });
+  return testActionContext({ config: { warehouses: warehouseConfig }, writers, overrides: { now: () => clock, ...overrides } });
 }
 
 function publish(withValue: Record<string, unknown>, overrides: Partial<ActionContext> = {}) {
@@ -162,6 +163,10 @@ describe('publish', () => {
     expect(repeat).toMatchObject({ version: first.version, versions: first.versions, already_done: true });
     expect(await labels('public', 'again')).toEqual(['new']);
     expect(await tablesLike('public', 'again_staging')).toEqual(['again_staging']);
+    // Another step of the same run is not a repeat: it publishes.
+    const next = await publish(step, { runId: 'crashed', step: 'publish-again' });
+    expect(next.already_done).toBe(false);
+    expect(await labels('public', 'again')).toEqual(['newer']);
   });
 
   it('publishes across schemas and hostile names, and a first publish without a live table', async () => {
@@ -185,28 +190,70 @@ describe('publish', () => {
     expect((await database.pool().query('SELECT DISTINCT note FROM public.viewed_report')).rows).toEqual([{ note: 'old' }]);
   });
 
+  it('gives up waiting for a table a reader holds, rather than queue every later reader behind it', async () => {
+    await createTable('public', 'held', 1, 'old');
+    await createTable('public', 'held_staging', 1, 'new');
+    const quick = createWarehouseWriters(configSchema.parse({ warehouses: { demo: { type: 'postgres', url: database.url, write_url: database.url, statement_timeout: '1s' } } }), testLogger());
+    const reader = await database.pool().connect();
+    try {
+      await reader.query('BEGIN; SELECT count(*) FROM public.held');
+      const attempt = publishAction.run(publishInput.parse({ table: 'public.held', staging: 'public.held_staging' }), testActionContext({ config: { warehouses: warehouseConfig }, writers: quick }));
+      await expect(attempt).rejects.toThrow(/lock timeout.*55P03.*nothing was changed.*retry/);
+    } finally {
+      await reader.query('ROLLBACK');
+      reader.release();
+      await quick.close();
+    }
+    expect(await labels('public', 'held')).toEqual(['old']);
+  });
+
+  it('reports a where_false that is not valid SQL as a failed step, changing nothing', async () => {
+    await createTable('public', 'typo', 1, 'old');
+    await createTable('public', 'typo_staging', 1, 'new');
+    const attempt = publish({ table: 'public.typo', staging: 'public.typo_staging', audit: { where_false: 'amount <' } });
+    await expect(attempt).rejects.toBeInstanceOf(StepFailedError);
+    await expect(attempt).rejects.toThrow(/syntax error.*42601/);
+    expect(await labels('public', 'typo')).toEqual(['old']);
+  });
+
   it('fails clearly when the staging table is missing', async () => {
     await expect(publish({ table: 'public.orders', staging: 'public.nope' }, { runId: 'other' })).rejects.toThrow(/staging table "public"\."nope" does not exist/);
   });
 });
 
 describe('rollback', () => {
-  it('restores the previous data, keeps the bad table as a version, and can be undone', async () => {
-    await createTable('public', 'daily', 2, 'good');
+  it('restores the newest version, keeps the bad table as a version, and can be undone', async () => {
+    clock = new Date('2026-12-04T21:00:00Z');
+    await createTable('public', 'daily', 2, 'first');
+    await createTable('public', 'daily_staging', 2, 'second');
+    await publish({ table: 'public.daily', staging: 'public.daily_staging' }, { runId: 'load-1' });
+    clock = new Date('2026-12-04T21:30:00Z');
     await createTable('public', 'daily_staging', 2, 'bad');
-    await publish({ table: 'public.daily', staging: 'public.daily_staging' }, { runId: 'load' });
+    await publish({ table: 'public.daily', staging: 'public.daily_staging' }, { runId: 'load-2' });
     clock = new Date('2026-12-04T22:00:00Z');
     const outputs = await rollback({ table: 'public.daily' }, { runId: 'fix', step: 'rollback' });
-    expect(outputs).toMatchObject({ restored: 'daily__pw_v20261204210000', version: 'daily__pw_v20261204220000', versions: ['daily__pw_v20261204220000'] });
-    expect(await labels('public', 'daily')).toEqual(['good']);
+    expect(outputs).toMatchObject({
+      restored: 'daily__pw_v20261204213000',
+      version: 'daily__pw_v20261204220000',
+      versions: ['daily__pw_v20261204210000', 'daily__pw_v20261204220000'],
+    });
+    expect(await labels('public', 'daily')).toEqual(['second']);
     expect(await labels('public', 'daily__pw_v20261204220000')).toEqual(['bad']);
 
     const repeat = await rollback({ table: 'public.daily' }, { runId: 'fix', step: 'rollback' });
-    expect(repeat).toMatchObject({ already_done: true, restored: 'daily__pw_v20261204210000' });
-    expect(await labels('public', 'daily')).toEqual(['good']);
+    expect(repeat).toMatchObject({ already_done: true, restored: 'daily__pw_v20261204213000' });
+    expect(await labels('public', 'daily')).toEqual(['second']);
 
-    await rollback({ table: 'public.daily' }, { runId: 'undo', step: 'rollback' });
+    await rollback({ table: 'public.daily' }, { runId: 'fix', step: 'undo-rollback' });
     expect(await labels('public', 'daily')).toEqual(['bad']);
+  });
+
+  it('refuses, like publish, to swap a table a view reads', async () => {
+    await createTable('public', 'shown', 1, 'live');
+    await createTable('public', 'shown__pw_v20260101000000', 1, 'kept');
+    await database.pool().query('CREATE VIEW public.shown_report AS SELECT note FROM public.shown');
+    await expect(rollback({ table: 'public.shown' })).rejects.toThrow(/shown_report depend on it/);
+    expect(await labels('public', 'shown')).toEqual(['live']);
   });
 
   it('fails clearly when there is no version to restore', async () => {

@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
+import type { ConfigInput } from '../../../src/config/schema.ts';
 import { isDestructive, isIdempotent, StepFailedError } from '../../../src/runbooks/action.ts';
 import type { ActionContext } from '../../../src/runbooks/action.ts';
 import { sqlAction, sqlInput } from '../../../src/runbooks/actions/sql.ts';
@@ -19,7 +20,7 @@ const HOSTILE_VALUE = "'; drop table y; --";
 
 let database: TestDatabase;
 let writers: WarehouseWriters;
-let warehouseConfig: Record<string, unknown>;
+let warehouseConfig: ConfigInput['warehouses'];
 
 beforeAll(async () => {
   database = await createBlankDatabase();
@@ -27,7 +28,8 @@ beforeAll(async () => {
     CREATE TABLE public.y (id int);
     CREATE TABLE public."x""; drop table y; --" (id int, note text);
     CREATE TABLE public.items (id int, status text, at timestamptz, big int8);
-    INSERT INTO public.items VALUES (1, 'new', '2024-01-01T00:00:00Z', 9007199254740993), (2, 'new', NULL, 1), (3, 'new', NULL, 2);`);
+    INSERT INTO public.items VALUES (1, 'new', '2024-01-01T00:00:00Z', 9007199254740993), (2, 'new', NULL, 1), (3, 'new', NULL, 2);
+    CREATE FUNCTION public.close_items() RETURNS int LANGUAGE sql AS $$ UPDATE public.items SET status = 'done' RETURNING 1 $$;`);
   warehouseConfig = { demo: { type: 'postgres', url: database.url, write_url: database.url } };
   writers = createWarehouseWriters(configSchema.parse({ warehouses: warehouseConfig }), testLogger());
 });
@@ -38,7 +40,7 @@ afterAll(async () => {
 });
 
 function context(overrides: Partial<ActionContext> = {}): ActionContext {
-  return testActionContext({ config: { warehouses: warehouseConfig as never }, writers, overrides });
+  return testActionContext({ config: { warehouses: warehouseConfig }, writers, overrides });
 }
 
 function run(withValue: Record<string, unknown>, overrides: Partial<ActionContext> = {}) {
@@ -104,6 +106,10 @@ describe('sql action', () => {
     await expect(attempt).rejects.toBeInstanceOf(StepFailedError);
     await expect(attempt).rejects.toMatchObject({ outputs: { sqlstate: '25006' } });
     await expect(run({ statement: 'CREATE TABLE public.z (id int)', read_only: true })).rejects.toThrow(/read-only transaction/);
+    await expect(run({ statement: 'SELECT public.close_items()', read_only: true })).rejects.toThrow(/read-only transaction/);
+    // Nor can the statement switch the transaction back to read-write.
+    const escape = "DO $$ BEGIN SET TRANSACTION READ WRITE; UPDATE public.items SET status = 'done'; END $$";
+    await expect(run({ statement: escape, read_only: true })).rejects.toThrow(/read-write mode must be set before any query/);
     expect(await statuses()).toEqual(['new', 'new', 'new']);
     expect(await tableExists('z')).toBe(false);
   });
