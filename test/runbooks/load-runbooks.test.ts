@@ -138,8 +138,8 @@ describe('checkRunbookText', () => {
   });
 
   it('explains that a step name with "-" reads as a subtraction in CEL', () => {
-    const steps = 'steps:\n  - { name: re-run, action: escalate }\n  - { name: b, action: escalate, if: "steps.re-run.ok" }\n  - { name: c, action: escalate, if: "steps[\'re-run\'].ok" }\n';
-    expect(check(`name: r\n${steps}`)).toEqual(['r.yaml:4:38: steps[1].if: step "b": steps.re-run reads as steps.re - run (in CEL "-" is minus); write steps["re-run"]']);
+    const steps = 'steps:\n  - { name: re-load, action: escalate }\n  - { name: b, action: escalate, if: "steps.re-load.ok" }\n  - { name: c, action: escalate, if: "steps[\'re-load\'].ok" }\n';
+    expect(check(`name: r\n${steps}`)).toEqual(['r.yaml:4:38: steps[1].if: step "b": steps.re-load reads as steps.re - load (in CEL "-" is minus); write steps["re-load"]']);
   });
 
   it('reports a placeholder that is not closed or not CEL, at the value', () => {
