@@ -119,9 +119,10 @@ describe('checkRunbookText', () => {
   });
 
   it('accepts a placeholder where the action wants another type, not a constant of that other type', () => {
-    expect(check(`name: r\nparams: { days: { type: int, default: 2 } }\n${STEPS}  - { name: b, action: backfill, with: { days: "\${params.days}", table: t } }\n`)).toEqual([]);
-    expect(check(`name: r\n${STEPS}  - { name: b, action: backfill, with: { days: "7", table: t } }\n`)).toEqual([
-      'r.yaml:4:48: steps[1].with.days: step "b": expected a number, got "7"',
+    const step = (concurrency: string) => `  - { name: b, action: backfill, with: { concurrency: ${concurrency}, step: { action: command } } }\n`;
+    expect(check(`name: r\nparams: { n: { type: int, default: 2 } }\n${STEPS}${step('"${params.n}"')}`)).toEqual([]);
+    expect(check(`name: r\n${STEPS}${step('"7"')}`)).toEqual([
+      'r.yaml:4:55: steps[1].with.concurrency: step "b": expected a number, got "7"',
     ]);
   });
 

@@ -43,9 +43,10 @@ describe('runbook JSON Schema', () => {
   it("checks each step's with against its action, allowing ${…} where the value is bound at run time", () => {
     const check = validator(runbookJsonSchema(TEST_ACTIONS));
     const runbook = (step: Record<string, unknown>) => ({ name: 'r', steps: [{ ...STEP, ...step }] });
-    expect(check(runbook({ with: { days: '${params.days}', table: 't' } }))).toEqual([]);
-    expect(check(runbook({ with: { days: 'seven', table: 't' } }))).toContain('.steps[0].with.days should be integer');
-    expect(check(runbook({ with: { days: 2, tabel: 't' } }))).toContain(".steps[0].with should have required property 'table'");
+    const step = { action: 'command' };
+    expect(check(runbook({ with: { concurrency: '${params.n}', step } }))).toEqual([]);
+    expect(check(runbook({ with: { concurrency: 'seven', step } }))).toContain('.steps[0].with.concurrency should be integer');
+    expect(check(runbook({ with: { concurrency: 2, stpe: step } }))).toContain(".steps[0].with should have required property 'step'");
     expect(check(runbook({}))).toContain(".steps[0] should have required property 'with'");
     expect(check(runbook({ action: 'escalate', with: {} }))).toEqual([]);
     expect(check(runbook({ action: 'rerun' }))).toEqual(['.steps[0].action should be equal to one of the allowed values']);
