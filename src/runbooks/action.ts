@@ -55,6 +55,34 @@ export interface ActionContext {
   warehouseWriter(warehouse: string): WarehouseWriter;
   /** What the pipewarden-facing actions (verify, notify, resolve, silence, approve) act through. */
   services: RunServices;
+  /** Per-partition inner steps, recorded one by one (the backfill action). */
+  partitions?: PartitionRunner;
+}
+
+export interface PartitionSpec {
+  key: string;
+  /** The end of a range partition, `${partition_end}`. */
+  end?: string;
+}
+
+export interface InnerStepSpec {
+  action: string;
+  /** Unbound: placeholders are filled per partition. */
+  with: Record<string, unknown>;
+  retry?: { attempts: number; backoff: { initialMs: number; maxMs: number }; jitter: number } | undefined;
+  timeout?: number | undefined;
+}
+
+export interface PartitionResult {
+  status: 'succeeded' | 'failed';
+  outputs: StepOutputs;
+  error?: string;
+}
+
+export interface PartitionRunner {
+  /** Keys of the partitions this step already finished, in this run or before a restart. */
+  completed(): Promise<Set<string>>;
+  run(partition: PartitionSpec, step: InnerStepSpec): Promise<PartitionResult>;
 }
 
 /** pipewarden's own machinery, as a run may use it. */
@@ -82,6 +110,8 @@ export interface RunbookAction<Input = unknown> {
   idempotent: boolean | ((input: Input) => boolean);
   /** Changes data or state others rely on (rollback, backfill, SQL writes): needs a confirmed, privileged start. */
   destructive: boolean | ((input: Input) => boolean);
+  /** Top-level `with` keys the executor leaves unbound (backfill's per-partition `step`). */
+  deferred?: readonly string[];
   /** Checks that need more than the schema (e.g. no `${` in SQL text); return problems as messages. */
   checkDefinition?(withValue: Record<string, unknown>): string[];
   run(input: Input, context: ActionContext): Promise<StepOutputs>;

@@ -8,7 +8,6 @@ import type { RunRow, RunStatus } from '../store/runbook-runs.ts';
 import { finishAttempt, finishRun, releaseRun, selectAttempts } from '../store/runbook-runs.ts';
 import { isIdempotent } from './action.ts';
 import type { RunbookAction } from './action.ts';
-import { bindValue } from './bind-values.ts';
 import { evaluateCondition } from './cel.ts';
 import type { LoadedStep } from './loaded-runbook.ts';
 import type { RunEnvironment } from './run-environment.ts';
@@ -16,7 +15,7 @@ import type { StepHistory } from './run-history.ts';
 import { stepHistories, UNRETRYABLE_PREFIX } from './run-history.ts';
 import { RunSession, RunStoppedError } from './run-session.ts';
 import type { StepResult } from './step-attempts.ts';
-import { LeaseLostError, runStepAttempts } from './step-attempts.ts';
+import { bindStepValue, LeaseLostError, runStepAttempts } from './step-attempts.ts';
 
 export type RunEnd = { status: RunStatus; outcome: string } | { status: 'released' };
 
@@ -50,6 +49,7 @@ export async function executeRun(env: RunEnvironment, run: RunRow, owner: string
     return { status: 'released' };
   } finally {
     clearTimeout(deadlineTimer);
+    session.clearProgress();
   }
 }
 
@@ -108,7 +108,7 @@ async function judgeInFlight(session: RunSession, step: LoadedStep, history: Ste
 /** Judged on the inputs as they bind now: the same steps' outputs as before the daemon stopped. */
 function idempotentWith(session: RunSession, step: LoadedStep, action: RunbookAction<unknown>): boolean {
   try {
-    const parsed = action.input.safeParse(bindValue(step.inputs, session.variables()).value);
+    const parsed = action.input.safeParse(bindStepValue(step, action, session.variables()).value);
     return parsed.success && isIdempotent(action, parsed.data);
   } catch {
     return false;
@@ -149,7 +149,6 @@ async function endRun(env: RunEnvironment, run: RunRow, owner: string, ending: E
   const stored = await finishRun(env.pool, run.id, owner, ending.status, ending.outcome, env.now());
   if (!stored) return { status: 'released' };
   env.metrics?.runbookRuns.inc({ runbook: run.runbook, outcome: ending.status });
-  env.metrics?.runbookProgress.reset();
   const logger = env.logger.child({ run: run.id, runbook: run.runbook });
   logger[ending.status === 'succeeded' ? 'info' : 'warn']({ status: ending.status }, `runbook run ${ending.status}: ${ending.outcome}`);
   if (ending.status !== 'succeeded' && !alreadyEscalated) await env.escalate(run, ending.outcome);

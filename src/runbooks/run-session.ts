@@ -43,6 +43,7 @@ export class RunSession {
   currentStep: string | undefined;
   private readonly controller = new AbortController();
   private readonly services: RunServices;
+  private readonly progressSteps = new Set<string>();
 
   constructor(run: RunRow, runbook: LoadedRunbook, env: RunEnvironment, owner: string) {
     this.run = run;
@@ -93,6 +94,12 @@ export class RunSession {
     };
   }
 
+  /** The progress gauge describes steps running now: a run leaving this daemon takes its series along. */
+  clearProgress(): void {
+    for (const step of this.progressSteps) this.env.metrics?.runbookProgress.remove({ runbook: this.run.runbook, run: this.run.id, step });
+    this.progressSteps.clear();
+  }
+
   async record(attempt: NewAttempt): Promise<void> {
     const id = await insertAttempt(this.env.pool, this.owner, attempt);
     if (id === undefined) throw new LeaseLostError(`run ${this.run.id} is no longer held by ${this.owner}`);
@@ -116,6 +123,7 @@ export class RunSession {
       state: this.env.pool,
       now: this.env.now,
       reportProgress: async (progress) => {
+        this.progressSteps.add(name);
         metrics?.runbookProgress.set({ runbook: this.run.runbook, run: this.run.id, step: name }, progress.total === 0 ? 1 : progress.done / progress.total);
         this.logger.info({ step: name, done: progress.done, total: progress.total }, progress.message);
         await setRunProgress(this.env.pool, this.run.id, this.owner, name, progress);

@@ -12,6 +12,7 @@ import type { LoadedStep } from './loaded-runbook.ts';
 import type { StepHistory, StepStatus } from './run-history.ts';
 import { retryDelayMs, UNRETRYABLE_PREFIX } from './run-history.ts';
 import type { RunSession } from './run-session.ts';
+import { partitionRunner } from './partition-runner.ts';
 
 export interface StepResult {
   status: StepStatus;
@@ -27,9 +28,19 @@ interface BoundInputs {
   recorded: unknown;
 }
 
+/** The step's `with` bound, except the keys its action binds itself (raw, placeholders intact). */
+export function bindStepValue(step: LoadedStep, action: RunbookAction<unknown>, variables: Record<string, unknown>): { value: unknown; recorded: unknown } {
+  const deferred = action.deferred ?? [];
+  if (deferred.length === 0 || step.inputs.kind !== 'map') return bindValue(step.inputs, variables);
+  const now = { ...step.inputs, entries: step.inputs.entries.filter(([key]) => !deferred.includes(key)) };
+  const bound = bindValue(now, variables) as { value: Record<string, unknown>; recorded: Record<string, unknown> };
+  const raw = Object.fromEntries(deferred.filter((key) => key in step.definition.with).map((key) => [key, step.definition.with[key]]));
+  return { value: { ...bound.value, ...raw }, recorded: { ...bound.recorded, ...raw } };
+}
+
 function bindInputs(step: LoadedStep, action: RunbookAction<unknown>, variables: Record<string, unknown>): BoundInputs | { error: string } {
   try {
-    const bound = bindValue(step.inputs, variables);
+    const bound = bindStepValue(step, action, variables);
     const parsed = action.input.safeParse(bound.value);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => `with.${issue.path.join('.')}: ${issue.message}`).join('; ');
@@ -93,7 +104,7 @@ async function runAction(
 ): Promise<{ result: StepResult; interrupted: boolean }> {
   const timeout = step.definition.timeout;
   const signal = timeout === undefined ? session.signal : AbortSignal.any([session.signal, AbortSignal.timeout(timeout)]);
-  const context: ActionContext = session.actionContext(step, signal, timing);
+  const context: ActionContext = { ...session.actionContext(step, signal, timing), partitions: partitionRunner(session, session.runbook.steps.indexOf(step), step.definition.name, signal) };
   try {
     const outputs = await action.run(input, context);
     return { result: { status: 'succeeded', outputs }, interrupted: false };

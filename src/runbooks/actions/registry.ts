@@ -5,6 +5,7 @@
 import type { RunbookAction } from '../action.ts';
 import type { ActionName } from '../runbook-schema.ts';
 import { approveAction } from './approve.ts';
+import { backfillAction } from './backfill.ts';
 import { commandAction } from './command.ts';
 import { dbtAction } from './dbt.ts';
 import { escalateAction } from './escalate.ts';
@@ -24,6 +25,7 @@ const ALL = [
   dbtAction,
   sqlAction,
   httpAction,
+  backfillAction,
   publishAction,
   rollbackAction,
   verifyAction,
