@@ -14,13 +14,14 @@ import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { incidentsCommand } from './incidents.ts';
 import { migrateCommand } from './migrate.ts';
+import { runbookCommand } from './runbook.ts';
 import { silencesCommand } from './silences.ts';
 import { startCommand } from './start.ts';
 import { createValidateCommand } from './validate.ts';
 
 const validateCommand = createValidateCommand([runbookValidator(ACTIONS)]);
 
-const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, backtestCommand, incidentsCommand, silencesCommand, validateCommand, migrateCommand, demoCommand];
+const COMMANDS: readonly CliCommand[] = [startCommand, checkCommand, backtestCommand, incidentsCommand, silencesCommand, runbookCommand, validateCommand, migrateCommand, demoCommand];
 
 export function buildProgram(io: CliIo, finish: (exitCode: number) => void): Command {
   const program = new Command('pipewarden')

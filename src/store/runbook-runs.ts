@@ -207,3 +207,38 @@ export async function countRunsForIncident(client: Queryable, incidentId: string
   );
   return result.rows[0] ?? { active: 0, total: 0 };
 }
+
+/**
+ * Claims one run by id, for `pipewarden runbook run` executing the run it just queued; undefined
+ * when a daemon got to it first (it is then running there).
+ */
+export async function claimRun(client: Queryable, id: string, owner: string, now: Date, leaseMs: number): Promise<RunRow | undefined> {
+  const result = await client.query<RunRow>(
+    "UPDATE runbook_runs SET status = 'running', lease_owner = $2, lease_expires_at = $4, started_at = coalesce(started_at, $3) WHERE id = $1 AND status = 'queued' RETURNING *",
+    [id, owner, now, new Date(now.getTime() + leaseMs)],
+  );
+  const row = result.rows[0];
+  return row === undefined ? undefined : runFromRow(row);
+}
+
+/**
+ * Ends a queued or running run as cancelled and drops its lease: every later write of the daemon
+ * executing it is fenced on its lease, so that daemon loses the run at its next heartbeat or
+ * write and stops. Undefined when the run had already ended (or does not exist).
+ */
+export async function cancelRun(client: Queryable, id: string, outcome: string, now: Date): Promise<RunRow | undefined> {
+  const result = await client.query<RunRow>(
+    `UPDATE runbook_runs SET status = 'cancelled', outcome = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL, current_step = NULL
+     WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`,
+    [id, outcome, now],
+  );
+  const row = result.rows[0];
+  return row === undefined ? undefined : runFromRow(row);
+}
+
+/** The newest unresolved incident on an asset: a run started by hand for that asset belongs to it. */
+export async function selectActiveIncidentIdForAsset(client: Queryable, asset: string): Promise<string | undefined> {
+  const result = await client.query<{ id: string }>("SELECT id FROM incidents WHERE asset = $1 AND status <> 'resolved' ORDER BY id DESC LIMIT 1", [asset]);
+  const row = result.rows[0];
+  return row === undefined ? undefined : String(row.id);
+}
