@@ -62,6 +62,9 @@ export function checkDbtDefinition(withValue: Record<string, unknown>): string[]
 
 /** The arguments after the executable, each value its own element. */
 export function buildDbtArgs(input: DbtInput, project: DbtProject): string[] {
+  // The schema already refuses these; checked again because argv is where injection would land.
+  const optionLike = [...input.select, ...input.exclude].find((value) => value.startsWith('-'));
+  if (optionLike !== undefined) throw new StepFailedError(`dbt selector "${optionLike}" ${OPTION_LIKE}`);
   const args: string[] = [input.command, '--project-dir', project.project_dir];
   if (project.profiles_dir !== undefined) args.push('--profiles-dir', project.profiles_dir);
   if (project.target !== undefined) args.push('--target', project.target);

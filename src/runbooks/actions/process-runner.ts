@@ -88,6 +88,11 @@ export class OutputTail {
     this.appendPartial(last);
   }
 
+  /** Characters held now: stays under about `limit` × MAX_LINE_CHARS whatever was written. */
+  heldChars(): number {
+    return this.lines.reduce((sum, line) => sum + line.length, this.partial.length);
+  }
+
   text(): string {
     if (this.limit === 0) return '';
     const rest = this.partial + this.decoder.end();

@@ -10,7 +10,7 @@ import { isDestructive, isIdempotent, StepFailedError } from '../../../src/runbo
 import type { StepOutputs } from '../../../src/runbooks/action.ts';
 import { commandAction, runCommand } from '../../../src/runbooks/actions/command.ts';
 import type { CommandRunOptions } from '../../../src/runbooks/actions/command.ts';
-import { MAX_LINE_CHARS } from '../../../src/runbooks/actions/process-runner.ts';
+import { MAX_LINE_CHARS, OutputTail, STDIO_DRAIN_MS } from '../../../src/runbooks/actions/process-runner.ts';
 import { testActionContext } from '../../helpers/action-context.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -63,7 +63,8 @@ describe('command: argv', () => {
   });
 
   it('resolves a program path with a "/" against the runbooks folder', async () => {
-    const outputs = await run({ argv: ['./print-argv.mjs', 'a b'] }, { folder: FIXTURES });
+    // Run elsewhere, so a path taken relative to the working folder would not be found.
+    const outputs = await run({ argv: ['./print-argv.mjs', 'a b'], cwd: scratch }, { folder: FIXTURES });
     expect(JSON.parse(outputs.stdout_tail as string)).toEqual(['a b']);
   });
 
@@ -88,6 +89,12 @@ describe('command: argv', () => {
     writeFileSync(join(scratch, 'orphan-script'), '#!/nonexistent/interpreter\n', { mode: 0o755 });
     const error = await failure(run({ argv: ['./orphan-script'] }));
     expect(error.message).toContain('the interpreter its "#!" line names was not found');
+  });
+
+  it('says when a program is not executable', async () => {
+    writeFileSync(join(scratch, 'not-executable'), '#!/bin/sh\n', { mode: 0o644 });
+    const error = await failure(run({ argv: ['./not-executable'] }));
+    expect(error.message).toContain('permission denied (is it executable? chmod +x it)');
   });
 
   it('rejects an empty argv or a NUL byte before running anything', () => {
@@ -137,6 +144,19 @@ describe('command: exit codes and output', () => {
     expect(outputs).toMatchObject({ stdout_tail: '', stderr_tail: '' });
   });
 
+  it('holds a bounded amount of text however much is written', () => {
+    const bound = 3 * (MAX_LINE_CHARS + 20) + MAX_LINE_CHARS + 20;
+    const lines = new OutputTail(3);
+    const chunk = Buffer.from('a line of output\n'.repeat(240)); // 4 KiB, as a pipe delivers it
+    for (let written = 0; written < 16_384; written += 1) lines.write(chunk);
+    expect(lines.heldChars()).toBeLessThan(bound);
+    const oneLine = new OutputTail(3);
+    const noNewline = Buffer.alloc(1 << 20, 'z');
+    for (let written = 0; written < 256; written += 1) oneLine.write(noNewline);
+    expect(oneLine.heldChars()).toBeLessThan(bound);
+    expect(oneLine.text()).toBe(`${'z'.repeat(MAX_LINE_CHARS)}… [line cut]`);
+  });
+
   it('defaults to the last 50 lines', async () => {
     const outputs = await run({ argv: [NODE, '-e', 'for (let i = 1; i <= 80; i += 1) console.log(i)'] });
     const lines = (outputs.stdout_tail as string).split('\n');
@@ -154,7 +174,7 @@ describe('command: stopping', () => {
     expect(processRuns(grandchild)).toBe(true);
     controller.abort(new Error('step timeout of 20m passed'));
     const error = await failure(running);
-    expect(error.message).toContain('was stopped (step timeout of 20m passed): its process group got SIGTERM');
+    expect(error.message).toMatch(/was stopped \(step timeout of 20m passed\): its process group got SIGTERM$/);
     expect(error.outputs).toMatchObject({ signal: 'SIGTERM', stdout_tail: 'started' });
     expect(processRuns(grandchild)).toBe(false);
   });
@@ -170,6 +190,28 @@ describe('command: stopping', () => {
     expect(performance.now() - abortedAt).toBeGreaterThanOrEqual(250);
     expect(error.message).toContain('SIGTERM, then SIGKILL after 300 ms');
     expect(error.outputs).toMatchObject({ signal: 'SIGKILL' });
+    expect(processRuns(grandchild)).toBe(false);
+  });
+
+  it('finishes when the program exits, even if a child it left behind holds its output open', async () => {
+    const started = performance.now();
+    const outputs = await run({ argv: ['sh', '-c', 'sleep 30 & echo $!'] });
+    const leftover = Number(outputs.stdout_tail);
+    process.kill(leftover, 'SIGKILL');
+    expect(performance.now() - started).toBeLessThan(STDIO_DRAIN_MS + 2_000);
+    expect(leftover).toBeGreaterThan(0);
+  });
+
+  it('does not wait out the grace for members that exited but linger as zombies', async () => {
+    const pidFile = join(scratch, 'grandchild-orphan.pid');
+    const controller = new AbortController();
+    const running = run({ argv: [join(FIXTURES, 'spawn-grandchild.sh'), pidFile, 'orphan'] }, { signal: controller.signal, killGraceMs: 3_000 });
+    const grandchild = Number(await waitForFile(pidFile));
+    const abortedAt = performance.now();
+    controller.abort();
+    const error = await failure(running);
+    expect(error.message).toMatch(/its process group got SIGTERM$/);
+    expect(performance.now() - abortedAt).toBeLessThan(1_000);
     expect(processRuns(grandchild)).toBe(false);
   });
 

@@ -94,6 +94,15 @@ describe('dbt: option injection', () => {
     expect(dbtAction.input.safeParse({ command: 'build', select: ['orders-v2', '+orders', '@orders'] }).success).toBe(true);
   });
 
+  it('refuses an option-like selector even in input that skipped the schema', async () => {
+    const record = newRecordFile();
+    const context = testActionContext({ config: { runbooks: { folder: scratch, dbt: { project_dir: projectDir, executable: FAKE_DBT } } } });
+    const input = { ...dbtAction.input.parse({ command: 'run', env: { FAKE_DBT_RECORD: record } }), select: ['--target=prod'] };
+    const error = await failure(runDbt(input, context));
+    expect(error.message).toContain('"--target=prod" starts with "-"');
+    expect(existsSync(record)).toBe(false);
+  });
+
   it('accepts options the author wrote in args but not an element that a placeholder begins', () => {
     expect(dbtAction.checkDefinition?.({ command: 'build', args: ['--threads', '4', '--state=${steps.prep.state_dir}'] })).toEqual([]);
     const problems = dbtAction.checkDefinition?.({ command: 'build', args: ['--threads', '${params.threads}', ' ${finding.asset}'] }) ?? [];
