@@ -216,6 +216,12 @@ describe('publish', () => {
     expect(await labels('public', 'typo')).toEqual(['old']);
   });
 
+  it('refuses a table whose name leaves no room for a version stamp (Postgres would cut it)', async () => {
+    const long = 'n'.repeat(44);
+    await expect(publish({ table: { schema: 'public', name: long }, staging: 'public.orders' })).rejects.toThrow(/too long a name.*at most 63 bytes/);
+    await expect(rollback({ table: { schema: 'public', name: long } })).rejects.toThrow(/too long a name/);
+  });
+
   it('fails clearly when the staging table is missing', async () => {
     await expect(publish({ table: 'public.orders', staging: 'public.nope' }, { runId: 'other' })).rejects.toThrow(/staging table "public"\."nope" does not exist/);
   });
