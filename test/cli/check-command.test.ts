@@ -156,6 +156,6 @@ describe('pipewarden validate through runCli', () => {
     const config = await writeConfig('valid.yaml', [{ assets: 'analytics.public.*', freshness: fresh }]);
     const outcome = await cli('validate', '--config', config);
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(outcome.stdout).toBe('valid.yaml: valid (1 warehouse, 1 monitor)\n');
+    expect(outcome.stdout).toBe('valid.yaml: valid (1 warehouse, 1 monitor, 0 runbooks)\n');
   });
 });
