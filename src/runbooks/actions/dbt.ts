@@ -55,7 +55,7 @@ export function checkDbtDefinition(withValue: Record<string, unknown>): string[]
   if (!Array.isArray(args)) return [];
   return args.flatMap((arg: unknown, index) =>
     typeof arg === 'string' && PLACEHOLDER_FIRST.test(arg)
-      ? [`with.args[${index}]: "${arg}" begins with a placeholder, whose value could start with "-" and add any dbt option; write the option and value in one element, e.g. "--state=\${…}"`]
+      ? [`args[${index}]: "${arg}" begins with a placeholder, whose value could start with "-" and add any dbt option; write the option and value in one element, e.g. "--state=\${…}"`]
       : [],
   );
 }

@@ -107,8 +107,8 @@ describe('dbt: option injection', () => {
     expect(dbtAction.checkDefinition?.({ command: 'build', args: ['--threads', '4', '--state=${steps.prep.state_dir}'] })).toEqual([]);
     const problems = dbtAction.checkDefinition?.({ command: 'build', args: ['--threads', '${params.threads}', ' ${finding.asset}'] }) ?? [];
     expect(problems).toHaveLength(2);
-    expect(problems[0]).toContain('with.args[1]: "${params.threads}" begins with a placeholder, whose value could start with "-"');
-    expect(problems[1]).toContain('with.args[2]');
+    expect(problems[0]).toContain('args[1]: "${params.threads}" begins with a placeholder, whose value could start with "-"');
+    expect(problems[1]).toContain('args[2]');
   });
 
   it('rejects select and exclude with retry, which re-runs the last failures', () => {
