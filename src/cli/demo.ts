@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { parseDuration } from '../config/duration.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { breakDemoFeed, DEMO_FAILURE_NAMES, DEMO_FAILURES, repairDemoFeed, type FeedChange } from '../demo/demo-feeds.ts';
-import { DEMO_CONFIG_PATH, openDemoDatabases, withDemoWarehouse, type DemoDatabases } from '../demo/demo-environment.ts';
+import { DEMO_CONFIG_PATH, demoRunbookVariables, openDemoDatabases, withDemoWarehouse, type DemoDatabases } from '../demo/demo-environment.ts';
+import { DEMO_JOBS, runInventoryJob } from '../demo/demo-jobs.ts';
 import { writeDemoCliConfig } from '../demo/demo-cli-config.ts';
 import { DemoLoader } from '../demo/demo-loader.ts';
 import { seedDemoWarehouse } from '../demo/seed-demo-warehouse.ts';
@@ -21,6 +22,8 @@ interface DemoOptions {
   break?: string;
   ago: string;
   repair?: string;
+  load?: string;
+  date?: string;
   dataDir: string;
   postgresPort: string;
   httpPort: string;
@@ -40,6 +43,8 @@ export const demoCommand: CliCommand = {
       .addOption(new Option('--break <failure>', 'break a feed of the running demo').choices(DEMO_FAILURE_NAMES))
       .option('--ago <duration>', `with --break: how long ago the failure began (${DEFAULT_AGO}: the incident is in full swing, as the person paged finds it; 0s: watch it unfold)`, DEFAULT_AGO)
       .addOption(new Option('--repair <failure>', 'repair a broken feed of the running demo').choices(DEMO_FAILURE_NAMES))
+      .addOption(new Option('--load <job>', 're-run a pipeline job of the running demo once, as a runbook would').choices([...DEMO_JOBS]))
+      .option('--date <day>', 'with --load: the day to load (YYYY-MM-DD); default today')
       .option('--data-dir <dir>', 'where the demo keeps its embedded PostgreSQL', './.pipewarden/demo')
       .option('--postgres-port <port>', 'port of the demo\'s embedded PostgreSQL (loopback)', '54329')
       .option('--http-port <port>', 'port of /healthz, /readyz and /metrics', '9464')
@@ -51,9 +56,13 @@ export const demoCommand: CliCommand = {
 };
 
 async function runDemo(options: DemoOptions, io: CliIo): Promise<number> {
-  const logger = createLogger({ level: 'info', destination: io.stdout });
+  // A one-off change or job prints its result on stdout (a runbook step keeps it as output);
+  // its logs go to stderr. The running demo logs to stdout like the daemon.
+  const oneOff = options.load !== undefined || options.break !== undefined || options.repair !== undefined;
+  const logger = createLogger({ level: 'info', destination: oneOff ? io.stderr : io.stdout });
   const databases = await openDemoDatabases({ dataDir: path.resolve(io.cwd, options.dataDir), port: Number(options.postgresPort), logger });
   try {
+    if (options.load !== undefined) return await runJob(options, databases, io);
     if (options.break !== undefined || options.repair !== undefined) return await changeFeed(options, databases, io);
     return await runDemoDaemon(options, databases, io, logger);
   } finally {
@@ -78,6 +87,13 @@ async function changeFeed(options: DemoOptions, databases: DemoDatabases, io: Cl
   return 0;
 }
 
+async function runJob(options: DemoOptions, databases: DemoDatabases, io: CliIo): Promise<number> {
+  const result = await withDemoWarehouse(databases.warehouseUrl, (client) => runInventoryJob(client, new Date(), options.date));
+  const note = result.table === 'raw.store_inventory' ? '' : ' (the feed writes to the migrated table while inventory-feed is broken)';
+  writeLine(io.stdout, `inventory feed: loaded ${result.rows} rows, ${result.stores} stores' snapshot of ${result.date}, into ${result.table}${note}`);
+  return 0;
+}
+
 function describeChange(change: FeedChange): string {
   if (change.previousState === change.state) return `${change.feed} was already ${change.state}; nothing changed`;
   const backfill = change.backfilledRows === undefined ? '' : ` (${change.backfilledRows} rows backfilled)`;
@@ -87,13 +103,15 @@ function describeChange(change: FeedChange): string {
 }
 
 async function runDemoDaemon(options: DemoOptions, databases: DemoDatabases, io: CliIo, logger: Logger): Promise<number> {
-  const env = { ...io.env, DEMO_WAREHOUSE_URL: databases.warehouseUrl };
+  const dataDir = path.resolve(io.cwd, options.dataDir);
+  // What the demo's runbooks need to re-run a demo job: `${vars.…}` in examples/demo/pipewarden.yaml.
+  const env = { ...io.env, DEMO_WAREHOUSE_URL: databases.warehouseUrl, ...demoRunbookVariables(dataDir, options.postgresPort) };
   const { config } = await loadConfig(DEMO_CONFIG_PATH, env);
   // The demo listens on loopback only and keeps its state beside its warehouse.
   const demoConfig = { ...config, state: { ...config.state, url: databases.stateUrl }, server: { host: '127.0.0.1', port: Number(options.httpPort) } };
   const summary = await withDemoWarehouse(databases.warehouseUrl, (client) => seedDemoWarehouse(client, { now: new Date() }));
   logger.info(summary, summary.seeded ? `seeded the demo warehouse: ${summary.days} days, ${summary.orders} orders` : 'demo warehouse already seeded; keeping its data');
-  const cliConfig = await writeDemoCliConfig(path.resolve(io.cwd, options.dataDir), { warehouse: databases.warehouseUrl, state: databases.stateUrl });
+  const cliConfig = await writeDemoCliConfig(dataDir, { warehouse: databases.warehouseUrl, state: databases.stateUrl }, env);
   const loader = await startLoader(databases.warehouseUrl, logger);
   try {
     const daemon = await startDaemon({ config: demoConfig, env, logger });

@@ -163,6 +163,7 @@ export const runbooksSchema = z.strictObject({
   deadline: duration.prefault('30m').describe('Page anyway when a recovery run has not ended this long after the incident opened.'),
   concurrency: z.number().int().min(1).max(32).default(2).describe('Runs one daemon executes at the same time.'),
   lease: duration.prefault('30s').describe('A run\'s claim lapses this long after its daemon stops heartbeating; another daemon then resumes it.'),
+  vars: z.record(z.string(), z.string()).default({}).describe('Values steps use as `${vars.NAME}`: what differs between deployments (hosts, paths), kept out of the runbooks.'),
   secrets: z.record(z.string(), z.string()).default({}).describe('Values steps use as `${secrets.NAME}` (API tokens); never logged or recorded.'),
   dbt: dbtProjectSchema.optional().describe('The dbt project `dbt` steps run in.'),
 });

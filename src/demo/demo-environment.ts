@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../store/embedded-postgres.ts';
 
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../examples/demo/pipewarden.yaml', import.meta.url));
+/** The CLI, for runbooks that re-run a demo job (`pipewarden demo --load …`). */
+export const PIPEWARDEN_BIN = fileURLToPath(new URL('../../bin/pipewarden.js', import.meta.url));
 export const DEMO_WAREHOUSE_DATABASE = 'pipewarden_demo';
 export const DEMO_STATE_DATABASE = 'pipewarden';
 
@@ -40,4 +42,9 @@ export async function withDemoWarehouse<T>(url: string, work: (client: pg.Client
   } finally {
     await client.end();
   }
+}
+
+/** The environment the demo config's `runbooks.vars` read: how a runbook step reaches this demo. */
+export function demoRunbookVariables(dataDir: string, postgresPort: string): Record<string, string> {
+  return { DEMO_NODE: process.execPath, DEMO_PIPEWARDEN: PIPEWARDEN_BIN, DEMO_DATA_DIR: path.resolve(dataDir), DEMO_POSTGRES_PORT: postgresPort };
 }

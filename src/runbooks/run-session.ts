@@ -89,6 +89,7 @@ export class RunSession {
       params: this.run.params,
       steps,
       run: { id: this.run.id, runbook: this.run.runbook, started_by: this.run.started_by },
+      vars: this.env.config.runbooks.vars,
       secrets: this.env.config.runbooks.secrets,
       ...extra,
     };

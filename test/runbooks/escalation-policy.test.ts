@@ -4,7 +4,7 @@
 // fails pages with what it tried; with `recover_first: []` the page goes out at once and is then
 // updated with the run's record.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,7 +71,7 @@ async function setUp(tables: string[], runbooks: Record<string, string>, extra: 
   const pagerduty = await startPagerDutyTestServer();
   const dir = await mkdtemp(path.join(tmpdir(), 'pipewarden-escalation-'));
   await writeFile(path.join(dir, 'ca.pem'), pagerduty.certificate.cert);
-  await import('node:fs/promises').then((fs) => fs.mkdir(path.join(dir, 'runbooks')));
+  await mkdir(path.join(dir, 'runbooks'));
   for (const [name, text] of Object.entries(runbooks)) await writeFile(path.join(dir, 'runbooks', name), text);
   const config = daemonConfig(state.url, { shop: warehouse.url }, {
     warehouses: { shop: { type: 'postgres', url: warehouse.url, write_url: warehouse.url, connect_timeout: '2s' } },
