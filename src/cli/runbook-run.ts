@@ -74,8 +74,7 @@ async function planAndRun(runtime: Runtime, runbooks: RunbookRuntime, name: stri
     return 2;
   }
   const incidentId = await selectActiveIncidentIdForAsset(runtime.state.pool, options.asset);
-  // The variables a RunSession gives the first step, minus what only exists once the run does.
-  const variables = { finding: {}, asset: assetInfo(options.asset), incident: incidentId === undefined ? {} : { id: incidentId }, params, steps: {}, run: { runbook: name, started_by: startedBy() }, secrets: runtime.config.runbooks.secrets };
+  const variables = planVariables(runtime, name, options.asset, params, incidentId);
   const plan = planRun(runbook, ACTIONS, variables);
   const context = { asset: options.asset, params, incidentId };
   if (options.dryRun) {
@@ -95,6 +94,24 @@ async function planAndRun(runtime: Runtime, runbooks: RunbookRuntime, name: stri
     return 0;
   }
   return executeHere(runtime, runbooks, run, options, io);
+}
+
+/**
+ * The variables RunSession.variables gives a run's first step (keep the two alike), minus the
+ * run id, which exists only once the run does.
+ */
+function planVariables(runtime: Runtime, runbook: string, asset: string, params: Record<string, unknown>, incidentId: string | undefined): Record<string, unknown> {
+  const { secrets, vars } = runtime.config.runbooks;
+  return {
+    finding: {},
+    asset: assetInfo(asset),
+    incident: incidentId === undefined ? {} : { id: incidentId },
+    params,
+    steps: {},
+    run: { runbook, started_by: startedBy() },
+    vars,
+    secrets,
+  };
 }
 
 function startedBy(): string {

@@ -29,6 +29,7 @@ let logFile: string;
 const cli = (...args: string[]) => runCliCaptured(args, { env: { DATABASE_URL: state.url }, cwd: dir });
 
 function runbooks(apiUrl: string): Record<string, unknown> {
+  // The first call's base URL comes from `runbooks.vars`, as a deployment would set it.
   return {
     'echo-asset': {
       name: 'echo-asset',
@@ -44,7 +45,7 @@ function runbooks(apiUrl: string): Record<string, unknown> {
       name: 'call-api',
       params: { really: { type: 'bool', default: false } },
       steps: [
-        { name: 'clear', action: 'http', with: { method: 'POST', url: `${apiUrl}/api/dags`, path: ['${asset.table}', 'clear'], headers: { Authorization: 'Bearer ${secrets.api_token}' }, json: { only_failed: true } } },
+        { name: 'clear', action: 'http', with: { method: 'POST', url: '${vars.api_url}/api/dags', path: ['${asset.table}', 'clear'], headers: { Authorization: 'Bearer ${secrets.api_token}' }, json: { only_failed: true } } },
         { name: 'look', action: 'http', if: 'params.really', with: { url: `${apiUrl}/api/health` } },
       ],
     },
@@ -61,7 +62,7 @@ beforeAll(async () => {
   const config = {
     warehouses: { wh: { type: 'postgres', url: 'postgres://127.0.0.1:1/warehouse' } },
     state: { url: '${DATABASE_URL}' },
-    runbooks: { folder: './runbooks', secrets: { api_token: 'tok-s3cr3t' } },
+    runbooks: { folder: './runbooks', secrets: { api_token: 'tok-s3cr3t' }, vars: { api_url: server.url } },
   };
   await writeFile(path.join(dir, 'pipewarden.yaml'), stringify(config));
 });
