@@ -1,5 +1,7 @@
 // `rollback`: makes the newest version of a table live again, in one transaction, and keeps the
-// table it replaces as the newest version, so a rollback can itself be undone by another. The
+// table it replaces as the newest version, so a rollback can itself be undone by another. With
+// `audit`, it restores the newest version that passes the audits instead, skipping newer ones
+// that fail: after several bad publishes in a row, the last good one. The
 // versions are the ones `publish` keeps (table-versions.ts says how they are named and what a
 // swap carries); this step does not drop any, the next publish prunes.
 
@@ -8,7 +10,9 @@ import { z } from 'zod';
 import { qualifiedName } from '../../warehouse/quote.ts';
 import type { TableRef } from '../../warehouse/warehouse.ts';
 import type { ActionContext, RunbookAction, StepOutputs } from '../action.ts';
+import { StepFailedError } from '../action.ts';
 import { stepWarehouse } from './sql.ts';
+import { auditInput, checkAuditDefinition, describeAuditFailure, runAudits, type AuditInput } from './table-audits.ts';
 import {
   checkVersionable,
   commentOnTable,
@@ -29,6 +33,7 @@ import {
 export const rollbackInput = z.strictObject({
   warehouse: z.string().min(1).optional().describe("Warehouse to write to. Default: the run's asset's warehouse."),
   table: tableRefInput.describe('The live table to roll back, `schema.name` or {schema, name}.'),
+  audit: auditInput.optional().describe('Restore the newest version that passes these audits (default: the newest version).'),
 });
 
 export type RollbackInput = z.output<typeof rollbackInput>;
@@ -39,18 +44,20 @@ export const rollbackAction: RunbookAction<RollbackInput> = {
   // Honest because of the mark a rollback leaves on the table it restores: a repeat finds it and stops.
   idempotent: true,
   destructive: true,
+  checkDefinition: checkAuditDefinition,
   async run(input, context) {
     const warehouse = stepWarehouse(input.warehouse, context);
     checkVersionable(input.table);
     try {
-      return await context.warehouseWriter(warehouse).transaction((client) => rollBack(client, input.table, context), context.signal);
+      return await context.warehouseWriter(warehouse).transaction((client) => rollBack(client, input, context), context.signal);
     } catch (error) {
       throw failedOnWarehouse(error, `Rolling back ${qualifiedName(input.table)}`, warehouse);
     }
   },
 };
 
-async function rollBack(client: pg.ClientBase, table: TableRef, context: ActionContext): Promise<StepOutputs> {
+async function rollBack(client: pg.ClientBase, input: RollbackInput, context: ActionContext): Promise<StepOutputs> {
+  const { table } = input;
   let live = await selectTable(client, table);
   if (live !== undefined) {
     await lockTables(client, [table]);
@@ -62,8 +69,8 @@ async function rollBack(client: pg.ClientBase, table: TableRef, context: ActionC
     return { restored: mark.restored ?? null, version: mark.version, versions: await selectVersions(client, table), already_done: true };
   }
   const versions = await selectVersions(client, table);
-  const newest = versions.at(-1);
-  if (newest === undefined) throw noVersionsError(table);
+  if (versions.length === 0) throw noVersionsError(table);
+  const { name: newest, skipped } = await versionToRestore(client, table, versions, input.audit);
   const restored = { schema: table.schema, name: newest };
   await lockTables(client, [restored]);
   const restoredComment = (await selectTable(client, restored))?.comment ?? null;
@@ -73,5 +80,17 @@ async function rollBack(client: pg.ClientBase, table: TableRef, context: ActionC
   await renameTable(client, restored, table.name);
   const at = context.now().toISOString();
   await commentOnTable(client, table, withMark(restoredComment, { action: 'rollback', run: context.runId, step: context.step, version, restored: newest, at }));
-  return { restored: newest, version, versions: await selectVersions(client, table), already_done: false };
+  return { restored: newest, version, versions: await selectVersions(client, table), skipped, already_done: false };
+}
+
+/** The newest version, or with an audit the newest that passes it; names the ones passed over and why. */
+async function versionToRestore(client: pg.ClientBase, table: TableRef, versions: readonly string[], audit: AuditInput | undefined): Promise<{ name: string; skipped: string[] }> {
+  if (audit === undefined) return { name: versions.at(-1) as string, skipped: [] };
+  const skipped: string[] = [];
+  for (const name of [...versions].reverse()) {
+    const failed = (await runAudits(client, { schema: table.schema, name }, audit)).filter((result) => !result.passed);
+    if (failed.length === 0) return { name, skipped };
+    skipped.push(`${name} (${failed.map(describeAuditFailure).join('; ')})`);
+  }
+  throw new StepFailedError(`No version of ${qualifiedName(table)} passes the audit, so none was restored: ${skipped.join(', ')}.`, { skipped });
 }
