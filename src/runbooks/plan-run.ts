@@ -1,11 +1,12 @@
 // What a run of a runbook would do, worked out without doing any of it: each step's condition
-// and inputs bound with the run's own variables (asset, params, incident, secrets), and whether
+// and inputs bound with the run's own variables (asset, params, incident, vars, secrets), and whether
 // the step is idempotent and destructive for those inputs. `pipewarden runbook run --dry-run`
 // prints it, and the same judgement decides whether a real run needs `--yes`, so what a person
 // reviewed is what gates them. Pure: no database, no network, no clock.
 //
-// What a step reads from earlier steps (`steps.X`) exists only once those steps ran, so such a
-// condition is "decided when it runs" and such a value is shown as where it will come from.
+// What a step reads from earlier steps (`steps.X`) exists only once those steps ran, and a
+// backfill's `${partition}` only per partition, so such a condition is "decided when it runs"
+// and such a value is shown as where it will come from.
 // When that leaves an action's destructive/idempotent judgement open, the plan assumes the
 // cautious answer (destructive, not idempotent): the gate must not open on a guess.
 
@@ -33,7 +34,7 @@ export interface PlannedStep {
   name: string;
   action: ActionName;
   condition?: ConditionPlan;
-  /** The `with` values as they would bind; secrets as "[secret]", later-bound ones as "(from steps.X when it runs)". */
+  /** The `with` values as they would bind; secrets as "[secret]", later-bound ones as "(from steps.X when it runs)" or "(for each partition)". */
   inputs: unknown;
   /** Why the inputs do not bind or parse, when they do not: the step would fail right away. */
   inputError?: string;
@@ -52,18 +53,21 @@ export interface RunPlan {
 
 type Actions = ReadonlyMap<ActionName, RunbookAction<unknown>>;
 
-/** The earlier step an expression reads (`''` when it reads `steps` as a whole), if any. */
-function readsSteps(expression: CompiledExpression): string | undefined {
-  const ref = expression.references.find((reference) => reference.root === 'steps');
-  return ref === undefined ? undefined : (ref.field ?? '');
+/** What an expression reads that exists only later: an earlier step's outputs, or a backfill's partition. */
+function readsLater(expression: CompiledExpression): string | undefined {
+  for (const ref of expression.references) {
+    if (ref.root === 'steps') return `from steps${ref.field === undefined ? '' : `.${ref.field}`} when it runs`;
+    if (ref.root === 'partition' || ref.root === 'partition_end') return 'for each partition';
+  }
+  return undefined;
 }
 
-/** The earlier step a `${…}` value reads, if any. */
-function stepRead(compiled: CompiledValue): string | undefined {
+/** Why a `${…}` value cannot be bound now, if it cannot. */
+function boundLater(compiled: CompiledValue): string | undefined {
   if (compiled.kind !== 'template') return undefined;
   for (const part of compiled.parts) {
-    const read = 'expression' in part ? readsSteps(part.expression) : undefined;
-    if (read !== undefined) return read;
+    const later = 'expression' in part ? readsLater(part.expression) : undefined;
+    if (later !== undefined) return later;
   }
   return undefined;
 }
@@ -82,8 +86,8 @@ function bindNow(compiled: CompiledValue, variables: Record<string, unknown>): {
     case 'constant':
       return { shown: compiled.value, judged: compiled.value, pending: false };
     case 'template': {
-      const read = stepRead(compiled);
-      if (read !== undefined) return { shown: `(from steps${read === '' ? '' : `.${read}`} when it runs)`, judged: templateSource(compiled), pending: true };
+      const later = boundLater(compiled);
+      if (later !== undefined) return { shown: `(${later})`, judged: templateSource(compiled), pending: true };
       const bound = bindValue(compiled, variables);
       return { shown: compiled.readsSecret ? REDACTED : bound.value, judged: bound.value, pending: false };
     }
@@ -100,6 +104,20 @@ function bindNow(compiled: CompiledValue, variables: Record<string, unknown>): {
       };
     }
   }
+}
+
+/**
+ * As the executor binds a step (step-attempts.ts bindStepValue): the keys the action binds itself
+ * (backfill's per-partition `step`) reach it raw, so they are judged raw; they are still shown
+ * bound as far as they can be, so a person sees the values each partition will get.
+ */
+function bindForAction(step: LoadedStep, action: RunbookAction<unknown>, variables: Record<string, unknown>): ReturnType<typeof bindNow> {
+  const deferred = action.deferred ?? [];
+  const shown = bindNow(step.inputs, variables);
+  if (deferred.length === 0 || step.inputs.kind !== 'map') return shown;
+  const now = bindNow({ ...step.inputs, entries: step.inputs.entries.filter(([key]) => !deferred.includes(key)) }, variables);
+  const raw = Object.fromEntries(deferred.filter((key) => key in step.definition.with).map((key) => [key, step.definition.with[key]]));
+  return { shown: shown.shown, judged: { ...(now.judged as Record<string, unknown>), ...raw }, pending: now.pending };
 }
 
 const CAUTIOUS = { destructive: { value: true, certain: false }, idempotent: { value: false, certain: false } };
@@ -128,7 +146,7 @@ export function judgeAction(action: RunbookAction<unknown>, candidate: unknown, 
 function planCondition(step: LoadedStep, variables: Record<string, unknown>): ConditionPlan | undefined {
   const condition = step.condition;
   if (condition === undefined) return undefined;
-  if (readsSteps(condition) !== undefined) return { source: condition.source, result: DECIDED_WHEN_IT_RUNS };
+  if (readsLater(condition) !== undefined) return { source: condition.source, result: DECIDED_WHEN_IT_RUNS };
   try {
     return { source: condition.source, result: evaluateCondition(condition, variables) };
   } catch (error) {
@@ -145,7 +163,7 @@ function planStep(step: LoadedStep, actions: Actions, variables: Record<string, 
   if (action === undefined) return { ...base, inputs: step.definition.with, inputError: `action ${actionName} is not available in this build`, ...CAUTIOUS };
   let bound: ReturnType<typeof bindNow>;
   try {
-    bound = bindNow(step.inputs, variables);
+    bound = bindForAction(step, action, variables);
   } catch (error) {
     return { ...base, inputs: step.definition.with, inputError: errorMessage(error), ...CAUTIOUS };
   }

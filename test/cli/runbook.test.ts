@@ -49,6 +49,17 @@ function runbooks(apiUrl: string): Record<string, unknown> {
         { name: 'look', action: 'http', if: 'params.really', with: { url: `${apiUrl}/api/health` } },
       ],
     },
+    backfill: {
+      name: 'backfill',
+      params: { from: { type: 'string' }, to: { type: 'string' } },
+      steps: [
+        {
+          name: 'days',
+          action: 'backfill',
+          with: { range: { from: '${params.from}', to: '${params.to}' }, step: { action: 'command', with: { argv: [NODE, '-e', 'process.exit(0)', '--day=${partition}', '${vars.api_url}'] } } },
+        },
+      ],
+    },
     'by-hand': { name: 'by-hand', steps: [{ name: 'peek', action: 'http', with: { url: '${params.url}' } }], params: { url: { type: 'string', default: 'http://127.0.0.1:1/' } } },
   };
 }
@@ -137,6 +148,18 @@ describe('pipewarden runbook run --dry-run', () => {
     expect(server.requests).toEqual([]);
     expect(await rowCounts()).toEqual({ runs: 0, attempts: 0 });
   });
+  it("shows a backfill's per-partition step bound as far as it can be, the partition named, without running it", async () => {
+    const dry = await cli('runbook', 'run', 'backfill', '--asset', 'wh.raw.inventory', '--param', 'from=2025-11-03', '--param', 'to=2025-11-04', '--dry-run', '--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout) as { steps: Array<Record<string, unknown>> };
+    expect(plan.steps[0]).toMatchObject({
+      name: 'days',
+      inputs: { range: { from: '2025-11-03', to: '2025-11-04' }, step: { action: 'command', with: { argv: [NODE, '-e', 'process.exit(0)', '(for each partition)', server.url] } } },
+      destructive: { value: true, certain: true },
+    });
+    expect(plan.steps[0]).not.toHaveProperty('inputError');
+    expect(await rowCounts()).toEqual({ runs: 0, attempts: 0 });
+  });
 });
 
 describe('pipewarden runbook run', () => {
@@ -162,7 +185,7 @@ describe('pipewarden runbook run', () => {
   it('names the runbooks when the one asked for does not exist', async () => {
     const unknown = await cli('runbook', 'run', 'nope', '--asset', 'wh.raw.inventory');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/error \[runbook_not_found\]: no runbook named "nope" in .*; the runbooks are: (by-hand|call-api|echo-asset)(, (by-hand|call-api|echo-asset)){2}\n$/);
+    expect(unknown.stderr).toMatch(/error \[runbook_not_found\]: no runbook named "nope" in .*; the runbooks are: backfill, by-hand, call-api, echo-asset\n$/);
   });
 
   it('refuses bad params with what resolveParams says, before anything starts', async () => {
