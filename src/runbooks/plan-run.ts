@@ -106,20 +106,6 @@ function bindNow(compiled: CompiledValue, variables: Record<string, unknown>): {
   }
 }
 
-/**
- * As the executor binds a step (step-attempts.ts bindStepValue): the keys the action binds itself
- * (backfill's per-partition `step`) reach it raw, so they are judged raw; they are still shown
- * bound as far as they can be, so a person sees the values each partition will get.
- */
-function bindForAction(step: LoadedStep, action: RunbookAction<unknown>, variables: Record<string, unknown>): ReturnType<typeof bindNow> {
-  const deferred = action.deferred ?? [];
-  const shown = bindNow(step.inputs, variables);
-  if (deferred.length === 0 || step.inputs.kind !== 'map') return shown;
-  const now = bindNow({ ...step.inputs, entries: step.inputs.entries.filter(([key]) => !deferred.includes(key)) }, variables);
-  const raw = Object.fromEntries(deferred.filter((key) => key in step.definition.with).map((key) => [key, step.definition.with[key]]));
-  return { shown: shown.shown, judged: { ...(now.judged as Record<string, unknown>), ...raw }, pending: now.pending };
-}
-
 const CAUTIOUS = { destructive: { value: true, certain: false }, idempotent: { value: false, certain: false } };
 
 /** Destructive/idempotent for `candidate`; when the action's schema refuses it, the cautious answer. */
@@ -163,7 +149,7 @@ function planStep(step: LoadedStep, actions: Actions, variables: Record<string, 
   if (action === undefined) return { ...base, inputs: step.definition.with, inputError: `action ${actionName} is not available in this build`, ...CAUTIOUS };
   let bound: ReturnType<typeof bindNow>;
   try {
-    bound = bindForAction(step, action, variables);
+    bound = bindNow(step.inputs, variables);
   } catch (error) {
     return { ...base, inputs: step.definition.with, inputError: errorMessage(error), ...CAUTIOUS };
   }
