@@ -130,7 +130,13 @@ async function executeHere(runtime: Runtime, runbooks: RunbookRuntime, queued: R
   if (!options.json) writeLine(io.stdout, `run #${claimed.id} of ${claimed.runbook} started`);
   const printer = new AttemptPrinter(runtime, claimed.id, options.json === true ? undefined : io);
   const holder: { session?: RunSession } = {};
-  const interrupt = (): void => holder.session?.stop('shutdown');
+  // The first Ctrl-C stops the run gracefully (its step is interrupted and the run released for a
+  // daemon); the handler then steps aside, so a second Ctrl-C ends the process as usual.
+  const interrupt = (): void => {
+    process.off('SIGINT', interrupt);
+    writeLine(io.stderr, `stopping run #${claimed.id}: interrupting its step and releasing it for a daemon (Ctrl-C again to quit at once)`);
+    holder.session?.stop('shutdown');
+  };
   // Renewed like the daemon's executor does; a lease this process cannot renew (the run was
   // cancelled, or a daemon took it over after a stall) stops the run here.
   const heartbeat = setInterval(() => {
@@ -139,7 +145,7 @@ async function executeHere(runtime: Runtime, runbooks: RunbookRuntime, queued: R
       .catch((error: unknown) => runtime.logger.warn({ err: error }, `renewing the lease of run ${claimed.id} failed: ${errorMessage(error)}`));
   }, Math.max(50, Math.floor(leaseMs / 3)));
   const polling = setInterval(() => void printer.print().catch(() => undefined), POLL_MS);
-  process.on('SIGINT', interrupt);
+  process.once('SIGINT', interrupt);
   let end: RunEnd;
   try {
     end = await executeRun(runbooks.environment, claimed, owner, (session) => (holder.session = session));

@@ -203,7 +203,9 @@ describe('Ctrl-C during pipewarden runbook run', () => {
   it('stops the run and releases it for a daemon to resume', async () => {
     const child = spawn(NODE, [BIN, 'runbook', 'run', 'slow', '--asset', 'wh.raw.ctrl-c'], { cwd: dir, env: { ...process.env, DATABASE_URL: state.url }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
     let id = '';
     await until(async () => {
@@ -213,6 +215,7 @@ describe('Ctrl-C during pipewarden runbook run', () => {
     }, 'the step runs in the child');
     child.kill('SIGINT');
     expect(await exited).toBe(1);
+    expect(stderr).toContain(`stopping run #${id}: interrupting its step and releasing it for a daemon`);
     expect(stdout).toContain(`run #${id} stopped before it ended; it was released and a daemon (pipewarden start) resumes it`);
     const { rows } = await state.pool().query('SELECT r.status, r.lease_expires_at <= now() AS released, a.status AS attempt FROM pipewarden.runbook_runs r JOIN pipewarden.runbook_step_attempts a ON r.id = a.run_id WHERE r.id = $1', [id]);
     expect(rows).toEqual([{ status: 'running', released: true, attempt: 'interrupted' }]);
