@@ -105,6 +105,9 @@ describe('pipewarden runbook run (executing here)', () => {
     const ran = await cli('runbook', 'run', 'fails', '--asset', 'wh.raw.stock');
     expect(ran.code).toBe(1);
     expect(ran.stdout).toMatch(/step boom \(command\) attempt 1 failed, \d+ ms: .*3.*\nrun #\d+ failed: step "boom" \(command\) failed: .*3/);
+    const json = await cli('runbook', 'run', 'fails', '--asset', 'wh.raw.stock', '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ run: { runbook: 'fails', status: 'failed', startedBy: USER }, attempts: [{ step: 'boom', attempt: 1, status: 'failed', error: expect.stringContaining('3') }] });
   });
 
   it('with --no-wait only queues the run for the daemon', async () => {
