@@ -13,6 +13,7 @@ import {
 import { backfillInventoryFromV2, divertInventoryLoadsToV2 } from './demo-inventory.ts';
 import { rewindOrdersFeed } from './demo-orders.ts';
 import { withDemoTransaction } from './demo-transaction.ts';
+import { resumeTopItemsRefresh } from './top-items-not-carried.ts';
 
 /** Every failure the demo can play, with the one line `pipewarden demo --help` shows. */
 export const DEMO_FAILURES = {
@@ -131,6 +132,8 @@ export async function repairDemoFeed(client: pg.ClientBase, name: string, now: D
       change.backfilledRows = await backfillInventoryFromV2(client);
       await dropInventoryV2Table(client);
     }
+    // The refresh a rollback paused can run again once its input is whole.
+    if (feed === 'inventory-feed') await resumeTopItemsRefresh(client, now);
     if (current.state === 'broken') {
       await updateFeedState(client, feed, 'ok', now);
       change.changedAt = now;

@@ -27,7 +27,10 @@ import { demoControlExists } from './demo-schema.ts';
 import { DEMO_TIMING } from './demo-shape.ts';
 import { withDemoTransaction } from './demo-transaction.ts';
 import { selectDemoSeed } from './seed-demo-warehouse.ts';
-import { analyzeTopItemsNotCarried, refreshTopItemsNotCarried } from './top-items-not-carried.ts';
+import { refreshTopItemsNotCarried, topItemsRefreshPaused, type TopItemsRefresh } from './top-items-not-carried.ts';
+
+/** A paused refresh publishes nothing; the tick reports no rows for it. */
+const PAUSED_REFRESH: TopItemsRefresh = { rows: 0, rowsWithoutPrice: 0 };
 
 export interface DemoLoaderDeps {
   pool: pg.Pool;
@@ -84,9 +87,7 @@ export class DemoLoader extends TimerLoop {
     const client = await this.pool.connect();
     try {
       const summary = await withDemoTransaction(client, 'try', () => this.tickInTransaction(client, at));
-      if (summary === undefined) return skippedTick(at);
-      await analyzeTopItemsNotCarried(client);
-      return summary;
+      return summary ?? skippedTick(at);
     } finally {
       client.release();
     }
@@ -99,7 +100,7 @@ export class DemoLoader extends TimerLoop {
     const feeds = await selectDemoFeeds(client);
     const orders = await this.loadOrders(client, seed, at, feeds.get('orders-feed'));
     const inventory = await this.loadInventory(client, seed, at, feeds.get('inventory-feed'));
-    const refresh = await refreshTopItemsNotCarried(client, at);
+    const refresh = (await topItemsRefreshPaused(client)) ? PAUSED_REFRESH : await refreshTopItemsNotCarried(client, at);
     return {
       at,
       skipped: false,

@@ -120,6 +120,15 @@ CREATE TABLE IF NOT EXISTS demo_control.seed_runs (
   top_items        integer NOT NULL
 );
 
+-- Jobs a runbook may pause: the analytics team's refresh of top_items_not_carried, paused by
+-- the rollback runbook so it does not publish bad data again over the restored version.
+CREATE TABLE IF NOT EXISTS demo_control.jobs (
+  job         text PRIMARY KEY,
+  paused      boolean NOT NULL DEFAULT false,
+  changed_at  timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO demo_control.jobs (job) VALUES ('top-items-refresh') ON CONFLICT (job) DO NOTHING;
+
 -- One row per feed the demo plays. watermark: the time up to which the feed has delivered.
 CREATE TABLE IF NOT EXISTS demo_control.feeds (
   feed        text PRIMARY KEY,

@@ -10,7 +10,7 @@ import { RunbookError } from '../errors.ts';
 const environment = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
 
 /** The variables an expression may read. */
-export const CEL_ROOTS = ['finding', 'asset', 'incident', 'params', 'steps', 'run', 'vars', 'secrets', 'partition'] as const;
+export const CEL_ROOTS = ['finding', 'asset', 'incident', 'params', 'steps', 'run', 'vars', 'secrets', 'partition', 'partition_end'] as const;
 
 export interface CompiledExpression {
   source: string;

@@ -32,6 +32,8 @@ export class RunExecutor extends TimerLoop {
   private readonly inFlight = new Map<string, InFlight>();
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** When the leases of the runs in flight were last extended. */
+  private renewedAt = Date.now();
 
   constructor(env: RunEnvironment, options: RunExecutorOptions) {
     super({ name: 'runbooks', logger: env.logger, intervalMs: options.pollMs ?? 2_000, metrics: env.metrics, random: env.random });
@@ -47,7 +49,7 @@ export class RunExecutor extends TimerLoop {
   protected async pass(): Promise<number | undefined> {
     if (this.stopping) return undefined;
     const free = this.settings.concurrency - this.inFlight.size;
-    const runs = await claimRuns(this.env.pool, this.settings.owner, this.env.now(), this.settings.leaseMs, free);
+    const runs = await claimRuns(this.env.pool, this.settings.owner, this.env.now(), this.settings.leaseMs, free, this.activeRuns);
     for (const run of runs) this.launch(run);
     return undefined;
   }
@@ -58,6 +60,7 @@ export class RunExecutor extends TimerLoop {
   }
 
   private launch(run: RunRow): void {
+    if (this.inFlight.size === 0) this.renewedAt = this.env.now().getTime();
     const entry: InFlight = { done: Promise.resolve() };
     entry.done = executeRun(this.env, run, this.settings.owner, (session) => {
       entry.session = session;
@@ -82,10 +85,14 @@ export class RunExecutor extends TimerLoop {
     if (ids.length === 0) return;
     try {
       const held = await renewLeases(this.env.pool, ids, this.settings.owner, new Date(this.env.now().getTime() + this.settings.leaseMs));
+      this.renewedAt = this.env.now().getTime();
       for (const id of ids) if (!held.has(id)) this.inFlight.get(id)?.session?.stop('lease_lost');
     } catch (error) {
-      // The state DB is away; the leases run on, and runs stop at their next write if they lapse.
       this.logger.warn({ err: error }, `renewing runbook run leases failed: ${errorMessage(error)}`);
+      // Past the lease another daemon may have taken the runs over: stop rather than act twice.
+      if (this.env.now().getTime() - this.renewedAt > this.settings.leaseMs) {
+        for (const entry of this.inFlight.values()) entry.session?.stop('lease_lost');
+      }
     }
   }
 

@@ -81,16 +81,22 @@ const CLAIM_RUNS = `
 UPDATE runbook_runs SET status = 'running', lease_owner = $1, lease_expires_at = $3, started_at = coalesce(started_at, $2)
 WHERE id IN (
   SELECT id FROM runbook_runs
-  WHERE status = 'queued' OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $2))
+  WHERE (status = 'queued' OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $2)))
+    AND NOT (id = ANY($5::bigint[]))
   ORDER BY id
   LIMIT $4
   FOR UPDATE SKIP LOCKED
 )
 RETURNING *`;
 
-export async function claimRuns(client: Queryable, owner: string, now: Date, leaseMs: number, limit: number): Promise<RunRow[]> {
+/**
+ * Claims up to `limit` runs for `owner`. `executing`: runs this owner is executing already; their
+ * leases may have lapsed (heartbeats failing while the state DB is away) but claiming one again
+ * would start a second execution of it beside the first.
+ */
+export async function claimRuns(client: Queryable, owner: string, now: Date, leaseMs: number, limit: number, executing: readonly string[] = []): Promise<RunRow[]> {
   if (limit <= 0) return [];
-  const result = await client.query<RunRow>(CLAIM_RUNS, [owner, now, new Date(now.getTime() + leaseMs), limit]);
+  const result = await client.query<RunRow>(CLAIM_RUNS, [owner, now, new Date(now.getTime() + leaseMs), limit, executing]);
   return result.rows.map(runFromRow).sort((a, b) => Number(a.id) - Number(b.id));
 }
 

@@ -5,6 +5,7 @@ import { breakDemoFeed, repairDemoFeed } from '../../src/demo/demo-feeds.ts';
 import { DEMO_LOCK_KEY } from '../../src/demo/demo-schema.ts';
 import { DEMO_SHAPE, DEMO_TIMING } from '../../src/demo/demo-shape.ts';
 import { seedDemoWarehouse } from '../../src/demo/seed-demo-warehouse.ts';
+import { TOP_ITEMS_VERSIONS_KEPT } from '../../src/demo/top-items-not-carried.ts';
 import { createMetrics } from '../../src/telemetry/metrics.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { createBlankDatabase, type TestDatabase } from '../helpers/postgres.ts';
@@ -160,6 +161,27 @@ describe('DemoLoader', () => {
     expect(await maxLoadedAt('raw.store_inventory')).toBe(clock.getTime());
     // The v2 loads were recent, so with the backfill every store is current again.
     expect(await topItems()).toEqual({ rows: FULL_TABLE, priced: FULL_TABLE });
+  });
+
+  it('publishes every refresh as a swap, keeping the last 20 versions; a paused refresh publishes nothing until the inventory repair resumes it', async () => {
+    for (let tick = 0; tick < TOP_ITEMS_VERSIONS_KEPT + 2; tick++) await tickAfter(15_000);
+    const versions = await pool.query<{ name: string }>(
+      "SELECT relname AS name FROM pg_class WHERE relnamespace = 'analytics'::regnamespace AND relkind = 'r' AND relname LIKE 'top\\_items\\_not\\_carried\\_\\_pw\\_v%' ORDER BY relname",
+    );
+    expect(versions.rows).toHaveLength(TOP_ITEMS_VERSIONS_KEPT);
+    expect(await tableExists('analytics.top_items_not_carried__staging')).toBe(false);
+    const refreshedAt = async () => (await pool.query<{ at: Date }>('SELECT max(refreshed_at) AS at FROM analytics.top_items_not_carried')).rows[0]?.at.getTime();
+    expect(await refreshedAt()).toBe(clock.getTime());
+
+    const pausedAt = clock.getTime();
+    await pool.query("UPDATE demo_control.jobs SET paused = true WHERE job = 'top-items-refresh'");
+    expect((await tickAfter(15_000)).topItemsNotCarried).toBe(0);
+    expect(await refreshedAt()).toBe(pausedAt);
+    expect(await topItems()).toEqual({ rows: FULL_TABLE, priced: FULL_TABLE });
+
+    await withClient((client) => repairDemoFeed(client, 'inventory-feed', advance(1_000)));
+    expect((await tickAfter(15_000)).topItemsNotCarried).toBe(FULL_TABLE);
+    expect(await refreshedAt()).toBe(clock.getTime());
   });
 
   it('a broken orders feed stops orders; repair back-fills the gap as late data', async () => {

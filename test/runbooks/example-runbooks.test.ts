@@ -20,7 +20,7 @@ describe('runbooks/', () => {
   it('loads without a problem', async () => {
     const { runbooks, problems } = await loadRunbooks(FOLDER, ACTIONS);
     expect(problems).toEqual([]);
-    expect(runbooks.map((runbook) => runbook.definition.name).sort()).toEqual(['backfill-inventory-days', 'reload-stale-inventory', 'restart-orders-loader']);
+    expect(runbooks.map((runbook) => runbook.definition.name).sort()).toEqual(['backfill-inventory-days', 'reload-stale-inventory', 'restart-orders-loader', 'rollback-top-items']);
     for (const runbook of runbooks) expect(await readFile(runbook.file, 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/schema\.json$/m);
   });
 
@@ -31,6 +31,8 @@ describe('runbooks/', () => {
     expect(match(failing('freshness', 'marketplace.raw.store_inventory'))).toBe('reload-stale-inventory');
     expect(match(failing('volume', 'marketplace.shop.orders'))).toBe('restart-orders-loader');
     expect(match({ ...failing('freshness', 'marketplace.raw.store_inventory'), status: 'warn' })).toBeUndefined();
-    expect(match(failing('volume', 'marketplace.analytics.top_items_not_carried'))).toBeUndefined();
+    expect(match(failing('volume', 'marketplace.analytics.top_items_not_carried'))).toBe('rollback-top-items');
+    expect(match(failing('distribution', 'marketplace.analytics.top_items_not_carried'))).toBe('rollback-top-items');
+    expect(match(failing('freshness', 'marketplace.analytics.top_items_not_carried'))).toBeUndefined();
   });
 });

@@ -234,6 +234,16 @@ describe('resuming a run whose daemon died', () => {
     expect(run.outcome).toContain('"argv":["in-flight"]');
   });
 
+  it("never claims again a run its daemon is still executing, even when that run's lease lapsed", async () => {
+    const run = await rt.start('secret');
+    const pool = rt.runtime.state.pool;
+    const past = new Date(Date.now() - 10_000);
+    expect((await claimRuns(pool, 'busy-daemon', past, 1_000, 50)).map((claimed) => claimed.id)).toContain(run.id);
+    // The lease lapsed 9 s ago (its heartbeats failed); the daemon still executes it.
+    expect((await claimRuns(pool, 'busy-daemon', new Date(), 1_000, 50, [run.id])).map((claimed) => claimed.id)).not.toContain(run.id);
+    expect((await claimRuns(pool, 'other-daemon', new Date(), 1_000, 50)).map((claimed) => claimed.id)).toContain(run.id);
+  });
+
   it('refuses the writes of a daemon that lost its lease to another', async () => {
     const run = await rt.start('secret');
     const pool = rt.runtime.state.pool;
