@@ -1,7 +1,9 @@
 # pipewarden daemon image: Node 24 LTS, production dependencies only, non-root.
 # Build: docker build -t pipewarden .
 # Run:   docker run -v $PWD/pipewarden.yaml:/etc/pipewarden/pipewarden.yaml:ro \
+#          -v $PWD/runbooks:/etc/pipewarden/runbooks:ro \
 #          -e DATABASE_URL=postgres://… -e WAREHOUSE_URL=postgres://… -p 9464:9464 pipewarden
+# Runbook `command` and `dbt` steps run in this container: extend the image with their tools.
 
 FROM node:24-slim AS build
 WORKDIR /app

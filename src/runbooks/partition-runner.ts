@@ -95,6 +95,26 @@ async function runAttempts(where: Where, partition: PartitionSpec, step: InnerSt
 async function runOnce(where: Where, partition: PartitionSpec, step: InnerStepSpec, action: RunbookAction<unknown>, bound: Bound, attempt: number): Promise<PartitionResult> {
   const { session } = where;
   const base = { runId: session.run.id, stepIndex: where.stepIndex, step: where.stepName, partition: partition.key, attempt, action: step.action, startedAt: session.env.now() };
+  // A shutdown waits for a partition that is not safe to repeat, as for such a step.
+  const unsafe = !isIdempotent(action, bound.input);
+  if (unsafe) session.unsafePartitions += 1;
+  try {
+    return await recordedRun(where, partition, step, action, bound, base);
+  } finally {
+    if (unsafe) session.unsafePartitions -= 1;
+  }
+}
+
+async function recordedRun(
+  where: Where,
+  partition: PartitionSpec,
+  step: InnerStepSpec,
+  action: RunbookAction<unknown>,
+  bound: Bound,
+  base: { runId: string; stepIndex: number; step: string; partition: string; attempt: number; action: string; startedAt: Date },
+): Promise<PartitionResult> {
+  const { session } = where;
+  const attempt = base.attempt;
   const id = await insertAttempt(session.env.pool, session.owner, { ...base, status: 'running', inputs: bound.recorded });
   if (id === undefined) throw new LeaseLostError(`run ${session.run.id} is no longer held by ${session.owner}`);
   const signal = step.timeout === undefined ? where.signal : AbortSignal.any([where.signal, AbortSignal.timeout(step.timeout)]);

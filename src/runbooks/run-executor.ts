@@ -2,8 +2,10 @@
 // stopped heartbeating) up to `runbooks.concurrency`, executes each (src/runbooks/execute-run.ts),
 // and renews the leases of those in flight every third of the lease. A run whose lease cannot
 // be renewed — another daemon took it after this one stalled — is stopped here at once.
-// On stop, no new run or step starts; runs in flight get until the deadline to finish, then are
-// interrupted and released so the next daemon resumes them.
+// On stop, no new run or step starts. A run between steps, or in a step that is safe to repeat
+// (waiting for an approval, verifying, an idempotent load), is interrupted at once and released:
+// the next daemon resumes it where it was. A run in a step that is not safe to repeat gets until
+// the deadline to finish it, since cutting it short would leave it half-done and escalated.
 
 import { errorMessage } from '../errors.ts';
 import { TimerLoop } from '../scheduler/timer-loop.ts';
@@ -103,6 +105,7 @@ export class RunExecutor extends TimerLoop {
   async stopAndDrain(deadline: Date): Promise<void> {
     this.stopping = true;
     await super.stop();
+    for (const entry of this.inFlight.values()) if (entry.session?.interruptible === true) entry.session.stop('shutdown');
     const all = Promise.all([...this.inFlight.values()].map((entry) => entry.done));
     const remaining = deadline.getTime() - Date.now();
     let timer: NodeJS.Timeout | undefined;

@@ -41,6 +41,8 @@ export class RunSession {
   /** People were paged during this run (an `escalate` step); the run's end does not page again. */
   escalated = false;
   currentStep: string | undefined;
+  /** Whether the attempt running now may be cut short and repeated by the next daemon (undefined between attempts). */
+  attemptIdempotent: boolean | undefined;
   private readonly controller = new AbortController();
   private readonly services: RunServices;
   private readonly progressSteps = new Set<string>();
@@ -52,6 +54,14 @@ export class RunSession {
     this.owner = owner;
     this.logger = env.logger.child({ run: run.id, runbook: run.runbook });
     this.services = env.services(run);
+  }
+
+  /** Inner steps (backfill partitions) in flight that are not safe to repeat. */
+  unsafePartitions = 0;
+
+  /** A shutdown may stop this run at once: nothing is running, or what runs is safe to repeat. */
+  get interruptible(): boolean {
+    return this.attemptIdempotent !== false && this.unsafePartitions === 0;
   }
 
   get signal(): AbortSignal {

@@ -6,7 +6,7 @@
 import { errorMessage } from '../errors.ts';
 import { finishAttempt, insertAttempt } from '../store/runbook-runs.ts';
 import type { ActionContext, RunbookAction, StepOutputs } from './action.ts';
-import { sleep, StepFailedError } from './action.ts';
+import { isIdempotent, sleep, StepFailedError } from './action.ts';
 import { bindValue } from './bind-values.ts';
 import type { LoadedStep } from './loaded-runbook.ts';
 import type { StepHistory, StepStatus } from './run-history.ts';
@@ -84,11 +84,19 @@ async function runOneAttempt(session: RunSession, index: number, attempt: number
     await session.record({ ...base, status: 'failed', inputs: null, error: bound.error, finishedAt: startedAt });
     return { status: 'failed', outputs: {}, error: bound.error };
   }
-  const attemptId = await insertAttempt(session.env.pool, session.owner, { ...base, status: 'running', inputs: bound.recorded });
-  if (attemptId === undefined) throw new LeaseLostError(`run ${session.run.id} is no longer held by ${session.owner}`);
-  const outcome = await runAction(session, step, action, bound.input, { attempt, stepStartedAt });
+  // Known before the attempt is recorded: a shutdown in between must not cut short a step that
+  // is not safe to repeat (the next daemon would find it in flight and escalate).
+  session.attemptIdempotent = isIdempotent(action, bound.input);
+  let outcome: Awaited<ReturnType<typeof runAction>>;
+  try {
+    const attemptId = await insertAttempt(session.env.pool, session.owner, { ...base, status: 'running', inputs: bound.recorded });
+    if (attemptId === undefined) throw new LeaseLostError(`run ${session.run.id} is no longer held by ${session.owner}`);
+    outcome = await runAction(session, step, action, bound.input, { attempt, stepStartedAt });
+    await finishAttempt(session.env.pool, attemptId, outcome.interrupted ? 'interrupted' : outcome.result.status, { outputs: outcome.result.outputs, error: outcome.result.error }, session.env.now());
+  } finally {
+    session.attemptIdempotent = undefined;
+  }
   const status = outcome.interrupted ? 'interrupted' : outcome.result.status;
-  await finishAttempt(session.env.pool, attemptId, status, { outputs: outcome.result.outputs, error: outcome.result.error }, session.env.now());
   const seconds = (session.env.now().getTime() - startedAt.getTime()) / 1000;
   session.env.metrics?.runbookStepDuration.observe({ runbook: session.run.runbook, action: step.definition.action, status }, seconds);
   if (outcome.interrupted) session.throwIfStopped();
