@@ -130,13 +130,7 @@ async function executeHere(runtime: Runtime, runbooks: RunbookRuntime, queued: R
   if (!options.json) writeLine(io.stdout, `run #${claimed.id} of ${claimed.runbook} started`);
   const printer = new AttemptPrinter(runtime, claimed.id, options.json === true ? undefined : io);
   const holder: { session?: RunSession } = {};
-  // The first Ctrl-C stops the run gracefully (its step is interrupted and the run released for a
-  // daemon); the handler then steps aside, so a second Ctrl-C ends the process as usual.
-  const interrupt = (): void => {
-    process.off('SIGINT', interrupt);
-    writeLine(io.stderr, `stopping run #${claimed.id}: interrupting its step and releasing it for a daemon (Ctrl-C again to quit at once)`);
-    holder.session?.stop('shutdown');
-  };
+  const ctrlC = new GracefulStop(holder, claimed.id, io);
   // Renewed like the daemon's executor does; a lease this process cannot renew (the run was
   // cancelled, or a daemon took it over after a stall) stops the run here.
   const heartbeat = setInterval(() => {
@@ -145,12 +139,13 @@ async function executeHere(runtime: Runtime, runbooks: RunbookRuntime, queued: R
       .catch((error: unknown) => runtime.logger.warn({ err: error }, `renewing the lease of run ${claimed.id} failed: ${errorMessage(error)}`));
   }, Math.max(50, Math.floor(leaseMs / 3)));
   const polling = setInterval(() => void printer.print().catch(() => undefined), POLL_MS);
-  process.once('SIGINT', interrupt);
+  process.once('SIGINT', ctrlC.interrupt);
   let end: RunEnd;
   try {
     end = await executeRun(runbooks.environment, claimed, owner, (session) => (holder.session = session));
   } finally {
-    process.off('SIGINT', interrupt);
+    process.off('SIGINT', ctrlC.interrupt);
+    ctrlC.dispose();
     clearInterval(heartbeat);
     clearInterval(polling);
   }
@@ -198,5 +193,46 @@ class AttemptPrinter {
       this.printed.add(attempt.id);
       writeLine(this.io.stdout, attemptLine(attempt));
     }
+  }
+}
+
+/**
+ * Ctrl-C as the daemon treats a shutdown: a run between steps, or in a step safe to repeat, stops
+ * at once and is released for a daemon to resume; a step that is not safe to repeat is let finish
+ * first (cut short, the next daemon would find it half-done and escalate). The handler then steps
+ * aside, so a second Ctrl-C ends the process as usual and the run's lease lapses to a daemon.
+ */
+class GracefulStop {
+  private readonly holder: { session?: RunSession };
+  private readonly runId: string;
+  private readonly io: CliIo;
+  private waiting: NodeJS.Timeout | undefined;
+
+  constructor(holder: { session?: RunSession }, runId: string, io: CliIo) {
+    this.holder = holder;
+    this.runId = runId;
+    this.io = io;
+  }
+
+  readonly interrupt = (): void => {
+    process.off('SIGINT', this.interrupt);
+    const session = this.holder.session;
+    if (session === undefined || session.interruptible) {
+      writeLine(this.io.stderr, `stopping run #${this.runId} and releasing it for a daemon to resume (Ctrl-C again to quit at once)`);
+      session?.stop('shutdown');
+      return;
+    }
+    writeLine(this.io.stderr, `stopping run #${this.runId} once step ${session.currentStep ?? '?'} ends: it is not safe to repeat, so it is not cut short (Ctrl-C again to quit at once)`);
+    // Polled: the session has no "between steps" event; idempotent steps (approvals, waits) last long enough to be seen.
+    this.waiting = setInterval(() => {
+      if (!session.interruptible) return;
+      this.dispose();
+      session.stop('shutdown');
+    }, 20);
+  };
+
+  dispose(): void {
+    if (this.waiting !== undefined) clearInterval(this.waiting);
+    this.waiting = undefined;
   }
 }

@@ -41,6 +41,15 @@ const RUNBOOKS: Record<string, unknown> = {
     ],
   },
   slow: { name: 'slow', steps: [{ name: 'sleep', action: 'command', with: { argv: [NODE, '-e', 'setTimeout(() => {}, 60000)'] } }] },
+  'slow-safe': { name: 'slow-safe', steps: [{ name: 'sleep', action: 'command', with: { argv: [NODE, '-e', 'setTimeout(() => {}, 60000)'], idempotent: true } }] },
+  careful: {
+    name: 'careful',
+    steps: [
+      { name: 'load', action: 'command', with: { argv: [NODE, '-e', 'setTimeout(() => {}, 1500)'] } },
+      { name: 'pause', action: 'wait', with: { for: '30s' } },
+      { name: 'never', action: 'command', with: { argv: [NODE, '-e', 'process.exit(0)'] } },
+    ],
+  },
 };
 
 beforeAll(async () => {
@@ -202,25 +211,45 @@ describe('pipewarden runbook cancel', () => {
   });
 });
 
+/** `pipewarden runbook run NAME` as its own process, stopped with SIGINT once its first step runs. */
+async function interruptedRun(name: string, asset: string): Promise<{ id: string; code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(NODE, [BIN, 'runbook', 'run', name, '--asset', asset], { cwd: dir, env: { ...process.env, DATABASE_URL: state.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  let id = '';
+  await until(async () => {
+    const { rows } = await state.pool().query<{ id: string }>("SELECT r.id::text AS id FROM pipewarden.runbook_runs r JOIN pipewarden.runbook_step_attempts a ON r.id = a.run_id WHERE r.asset = $1 AND a.status = 'running'", [asset]);
+    id = rows[0]?.id ?? '';
+    return id !== '';
+  }, 'the first step runs in the child');
+  child.kill('SIGINT');
+  return { id, code: await exited, ...output };
+}
+
+async function releasedRun(id: string): Promise<{ status: string; released: boolean; attempts: string[][] }> {
+  const { rows } = await state.pool().query<{ status: string; released: boolean }>('SELECT status, lease_expires_at <= now() AS released FROM pipewarden.runbook_runs WHERE id = $1', [id]);
+  const attempts = await state.pool().query<{ step: string; status: string }>('SELECT step, status FROM pipewarden.runbook_step_attempts WHERE run_id = $1 ORDER BY id', [id]);
+  return { ...(rows[0] as { status: string; released: boolean }), attempts: attempts.rows.map((row) => [row.step, row.status]) };
+}
+
 describe('Ctrl-C during pipewarden runbook run', () => {
-  it('stops the run and releases it for a daemon to resume', async () => {
-    const child = spawn(NODE, [BIN, 'runbook', 'run', 'slow', '--asset', 'wh.raw.ctrl-c'], { cwd: dir, env: { ...process.env, DATABASE_URL: state.url }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-    let id = '';
-    await until(async () => {
-      const { rows } = await state.pool().query<{ id: string }>("SELECT r.id::text AS id FROM pipewarden.runbook_runs r JOIN pipewarden.runbook_step_attempts a ON r.id = a.run_id WHERE r.asset = 'wh.raw.ctrl-c' AND a.status = 'running'");
-      id = rows[0]?.id ?? '';
-      return id !== '';
-    }, 'the step runs in the child');
-    child.kill('SIGINT');
-    expect(await exited).toBe(1);
-    expect(stderr).toContain(`stopping run #${id}: interrupting its step and releasing it for a daemon`);
-    expect(stdout).toContain(`run #${id} stopped before it ended; it was released and a daemon (pipewarden start) resumes it`);
-    const { rows } = await state.pool().query('SELECT r.status, r.lease_expires_at <= now() AS released, a.status AS attempt FROM pipewarden.runbook_runs r JOIN pipewarden.runbook_step_attempts a ON r.id = a.run_id WHERE r.id = $1', [id]);
-    expect(rows).toEqual([{ status: 'running', released: true, attempt: 'interrupted' }]);
+  it('stops a step that is safe to repeat at once and releases the run for a daemon to resume', async () => {
+    const ended = await interruptedRun('slow-safe', 'wh.raw.ctrl-c');
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toContain(`stopping run #${ended.id} and releasing it for a daemon to resume`);
+    expect(ended.stdout).toContain(`run #${ended.id} stopped before it ended; it was released and a daemon (pipewarden start) resumes it`);
+    expect(await releasedRun(ended.id)).toEqual({ status: 'running', released: true, attempts: [['sleep', 'interrupted']] });
+  });
+
+  it('lets a step that is not safe to repeat finish, then stops before the next', async () => {
+    const ended = await interruptedRun('careful', 'wh.raw.careful');
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toContain(`stopping run #${ended.id} once step load ends: it is not safe to repeat`);
+    const released = await releasedRun(ended.id);
+    expect(released).toMatchObject({ status: 'running', released: true });
+    expect(released.attempts[0]).toEqual(['load', 'succeeded']);
+    expect(released.attempts.map(([step]) => step)).not.toContain('never');
   });
 });
