@@ -130,6 +130,10 @@ async function runDecide(id: string, step: string, decision: ApprovalDecision, o
   return withStateDatabase(options, io, async (state) => {
     const run = await findRun(state, id, io);
     if (run === undefined) return 1;
+    if (run.status !== 'queued' && run.status !== 'running') {
+      writeLine(io.stderr, `error [run_ended]: run #${run.id} already ended (${run.status}); a decision would change nothing, so none was recorded`);
+      return 1;
+    }
     const steps = approveSteps(run);
     if (!steps.includes(step)) {
       writeLine(io.stderr, `error [approval_step_unknown]: run #${run.id} (${run.runbook}) has no approve step ${JSON.stringify(step)}; its approve steps are: ${steps.length === 0 ? '(none)' : steps.join(', ')}`);

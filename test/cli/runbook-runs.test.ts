@@ -180,6 +180,14 @@ describe('pipewarden runbook approve / reject', () => {
     const { rows } = await state.pool().query('SELECT decision FROM pipewarden.runbook_approvals WHERE run_id = $1', [id]);
     expect(rows).toEqual([{ decision: 'rejected' }]);
   });
+  it('records nothing for a run that already ended', async () => {
+    const id = await queue('asks');
+    expect((await cli('runbook', 'cancel', id)).code).toBe(0);
+    const late = await cli('runbook', 'approve', id, 'confirm');
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain(`run #${id} already ended (cancelled); a decision would change nothing, so none was recorded`);
+    expect((await state.pool().query('SELECT 1 FROM pipewarden.runbook_approvals WHERE run_id = $1', [id])).rows).toEqual([]);
+  });
 });
 
 describe('pipewarden runbook cancel', () => {
