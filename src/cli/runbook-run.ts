@@ -8,11 +8,11 @@ import { errorMessage, RunbookError } from '../errors.ts';
 import { ACTIONS } from '../runbooks/actions/registry.ts';
 import { executeRun, type RunEnd } from '../runbooks/execute-run.ts';
 import { planRun } from '../runbooks/plan-run.ts';
-import { assetInfo, type RunSession } from '../runbooks/run-session.ts';
+import { runVariables, type RunSession } from '../runbooks/run-session.ts';
 import { openRunbookRuntime, type RunbookRuntime } from '../runbooks/runbook-runtime.ts';
 import { resolveParams, startRun } from '../runbooks/start-run.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
-import { claimRun, renewLeases, selectActiveIncidentIdForAsset, selectAttempts, selectRun, type RunRow } from '../store/runbook-runs.ts';
+import { claimRun, renewLeases, selectActiveIncidentForAsset, selectAttempts, selectRun, type RunRow } from '../store/runbook-runs.ts';
 import { cliLogger, loadCliConfig } from './cli-config.ts';
 import { type CliIo, type GlobalOptions, writeJson, writeLine } from './cli-io.ts';
 import { attemptLine, planJson, planLines, runJson, shownValue } from './runbook-format.ts';
@@ -73,8 +73,11 @@ async function planAndRun(runtime: Runtime, runbooks: RunbookRuntime, name: stri
     writeLine(io.stderr, `error [${error.code}]: ${error.message}`);
     return 2;
   }
-  const incidentId = await selectActiveIncidentIdForAsset(runtime.state.pool, options.asset);
-  const variables = planVariables(runtime, name, options.asset, params, incidentId);
+  // Started by hand on an asset with an incident: the run belongs to it and sees its finding.
+  const incident = await selectActiveIncidentForAsset(runtime.state.pool, options.asset);
+  const incidentId = incident?.id;
+  const subject = { finding: incident?.finding, asset: options.asset, incidentId, params, run: { runbook: name, started_by: startedBy() } };
+  const variables = runVariables(subject, runtime.config.runbooks);
   const plan = planRun(runbook, ACTIONS, variables);
   const context = { asset: options.asset, params, incidentId };
   if (options.dryRun) {
@@ -87,31 +90,14 @@ async function planAndRun(runtime: Runtime, runbooks: RunbookRuntime, name: stri
     writeLine(io.stderr, `error [runbook_needs_confirmation]: runbook ${name} is destructive (steps ${steps.join(', ')} change data or state others rely on). Review what it will do with \`pipewarden runbook run ${name} --asset ${shownValue(options.asset)} --dry-run\`, then pass --yes to start it.`);
     return 2;
   }
-  const run = await startRun(runtime.state.pool, runbook, { asset: options.asset, params, startedBy: startedBy(), now: runtime.now(), ...(incidentId === undefined ? {} : { incidentId }) });
+  const attached = incident === undefined ? {} : { incidentId: incident.id, finding: incident.finding };
+  const run = await startRun(runtime.state.pool, runbook, { asset: options.asset, params, startedBy: startedBy(), now: runtime.now(), ...attached });
   if (!options.wait) {
     if (options.json) writeJson(io.stdout, { run: runJson(run) });
     else writeLine(io.stdout, `queued run #${run.id} of ${name}; the daemon (pipewarden start) will execute it. Follow it with \`pipewarden runbook show ${run.id}\`.`);
     return 0;
   }
   return executeHere(runtime, runbooks, run, options, io);
-}
-
-/**
- * The variables RunSession.variables gives a run's first step (keep the two alike), minus the
- * run id, which exists only once the run does.
- */
-function planVariables(runtime: Runtime, runbook: string, asset: string, params: Record<string, unknown>, incidentId: string | undefined): Record<string, unknown> {
-  const { secrets, vars } = runtime.config.runbooks;
-  return {
-    finding: {},
-    asset: assetInfo(asset),
-    incident: incidentId === undefined ? {} : { id: incidentId },
-    params,
-    steps: {},
-    run: { runbook, started_by: startedBy() },
-    vars,
-    secrets,
-  };
 }
 
 function startedBy(): string {

@@ -31,6 +31,29 @@ export function assetInfo(key: string, owner?: string): AssetInfo {
   return { key, ...table, ...(owner === undefined ? {} : { owner }) };
 }
 
+export interface RunSubject {
+  finding: unknown;
+  asset: string;
+  incidentId: string | null | undefined;
+  params: Record<string, unknown>;
+  /** `id` is missing while the run is only planned (`--dry-run`). */
+  run: { id?: string; runbook: string; started_by: string };
+}
+
+/** What a run's conditions and placeholders read, for the executor and the dry-run alike. */
+export function runVariables(subject: RunSubject, runbooks: { vars: Record<string, string>; secrets: Record<string, string> }, steps: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    finding: subject.finding ?? {},
+    asset: assetInfo(subject.asset),
+    incident: subject.incidentId === null || subject.incidentId === undefined ? {} : { id: subject.incidentId },
+    params: subject.params,
+    steps,
+    run: subject.run,
+    vars: runbooks.vars,
+    secrets: runbooks.secrets,
+  };
+}
+
 export class RunSession {
   readonly run: RunRow;
   readonly runbook: LoadedRunbook;
@@ -92,17 +115,9 @@ export class RunSession {
   variables(extra: Record<string, unknown> = {}): Record<string, unknown> {
     const steps: Record<string, unknown> = {};
     for (const [name, result] of this.results) steps[name] = stepVariables(result.status, result.outputs, result.error);
-    return {
-      finding: this.run.finding ?? {},
-      asset: assetInfo(this.run.asset),
-      incident: this.run.incident_id === null ? {} : { id: this.run.incident_id },
-      params: this.run.params,
-      steps,
-      run: { id: this.run.id, runbook: this.run.runbook, started_by: this.run.started_by },
-      vars: this.env.config.runbooks.vars,
-      secrets: this.env.config.runbooks.secrets,
-      ...extra,
-    };
+    const { run } = this;
+    const subject = { finding: run.finding, asset: run.asset, incidentId: run.incident_id, params: run.params, run: { id: run.id, runbook: run.runbook, started_by: run.started_by } };
+    return { ...runVariables(subject, this.env.config.runbooks, steps), ...extra };
   }
 
   /** The progress gauge describes steps running now: a run leaving this daemon takes its series along. */

@@ -3,6 +3,7 @@
 // lease and lost the run to another cannot write over what the new owner does.
 
 import type pg from 'pg';
+import type { Finding } from '../types.ts';
 
 type Queryable = pg.ClientBase | pg.Pool;
 
@@ -243,8 +244,12 @@ export async function cancelRun(client: Queryable, id: string, outcome: string, 
 }
 
 /** The newest unresolved incident on an asset: a run started by hand for that asset belongs to it. */
-export async function selectActiveIncidentIdForAsset(client: Queryable, asset: string): Promise<string | undefined> {
-  const result = await client.query<{ id: string }>("SELECT id FROM incidents WHERE asset = $1 AND status <> 'resolved' ORDER BY id DESC LIMIT 1", [asset]);
+/** The asset's newest unresolved incident and the finding it holds, for a run started by hand. */
+export async function selectActiveIncidentForAsset(client: Queryable, asset: string): Promise<{ id: string; finding: Finding } | undefined> {
+  const result = await client.query<{ id: string; last_finding: Finding }>(
+    "SELECT id, last_finding FROM incidents WHERE asset = $1 AND status <> 'resolved' ORDER BY id DESC LIMIT 1",
+    [asset],
+  );
   const row = result.rows[0];
-  return row === undefined ? undefined : String(row.id);
+  return row === undefined ? undefined : { id: String(row.id), finding: row.last_finding };
 }

@@ -352,11 +352,13 @@ describe('runbook runs across a SIGKILL of their daemon', () => {
   }, 150_000);
 
   it('two daemons at once share the queued runs, and every step runs exactly once overall', async () => {
-    const config = await writeConfig('pair.yaml', { concurrency: 2 });
+    // A lease longer than a loaded machine's heartbeat hiccups: this test is about sharing, not takeover.
+    const config = await writeConfig('pair.yaml', { concurrency: 2, lease: '5s' });
     const daemons = [startDaemon(config), startDaemon(config)];
     for (const daemon of daemons) await waitFor('a daemon to start', () => Promise.resolve(daemon.output.join('').includes('pipewarden started')), 30_000, daemons);
     const runs: KillRun[] = [];
-    for (let index = 0; index < 6; index += 1) runs.push(await queue(`pair-${index}`, { idempotent: [false, false, false, false], sleepMs: 200 }));
+    // Enough work that both daemons' claim passes (every 2 s) find some queued.
+    for (let index = 0; index < 8; index += 1) runs.push(await queue(`pair-${index}`, { idempotent: [false, false, false, false], sleepMs: 500 }));
     const owners = new Set<string>();
     await waitFor(
       'every shared run to end',
