@@ -6,8 +6,9 @@
 //
 // The team publishes it the write-audit-publish way pipewarden's `publish` step uses (without an
 // audit, which is their mistake): each refresh is built in a staging table and swapped in, and
-// the table it replaces is kept as a version (`…__pw_v<stamp>`), the last 20 (five minutes of
-// demo time), so pipewarden's `rollback` step can bring back the last good one.
+// the table it replaces is kept as a version (`…__pw_v<stamp>`), the last 40 (ten minutes of
+// demo time: back past the NULL prices of a failure played from its start), so pipewarden's
+// `rollback` step can bring back the last good one.
 
 import type pg from 'pg';
 import { dropTable, nextVersionName, renameTable, selectVersions } from '../runbooks/actions/table-versions.ts';
@@ -22,7 +23,7 @@ export interface TopItemsRefresh {
 
 const LIVE: TableRef = { schema: 'analytics', name: 'top_items_not_carried' };
 const STAGING: TableRef = { schema: 'analytics', name: 'top_items_not_carried__staging' };
-export const TOP_ITEMS_VERSIONS_KEPT = 20;
+export const TOP_ITEMS_VERSIONS_KEPT = 40;
 
 const CREATE_STAGING = `
 DROP TABLE IF EXISTS analytics.top_items_not_carried__staging;
