@@ -10,6 +10,8 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closeServer, listenOnLoopback, readBody } from './loopback-server.ts';
+import { RequestLog, ScriptedAnswers } from './request-log.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -54,12 +56,11 @@ export function makeSelfSignedCertificate(commonName = '127.0.0.1'): SelfSignedC
 const ACCEPTED: ScriptedResponse = { status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'from-the-test-server' } };
 
 export class PagerDutyTestServer {
-  readonly requests: RecordedRequest[] = [];
+  private readonly log = new RequestLog<RecordedRequest>();
+  readonly requests: RecordedRequest[] = this.log.requests;
   readonly certificate: SelfSignedCertificate;
   private readonly server: Server;
-  private script: ScriptedResponse[] = [];
-  private fallback: ScriptedResponse = ACCEPTED;
-  private waiters: { count: number; resolve: () => void }[] = [];
+  private readonly answers = new ScriptedAnswers<ScriptedResponse>(ACCEPTED);
   private address: AddressInfo | undefined;
 
   constructor(certificate: SelfSignedCertificate = makeSelfSignedCertificate()) {
@@ -70,11 +71,7 @@ export class PagerDutyTestServer {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.address = this.server.address() as AddressInfo;
+    this.address = await listenOnLoopback(this.server);
   }
 
   /** `127.0.0.1:PORT`: what the client takes as its events host. */
@@ -88,43 +85,23 @@ export class PagerDutyTestServer {
    * `then` (202 accepted unless told otherwise). Clears what was recorded.
    */
   respondWith(script: readonly ScriptedResponse[], then: ScriptedResponse = ACCEPTED): void {
-    this.script = [...script];
-    this.fallback = then;
-    this.requests.length = 0;
+    this.answers.set(script, then);
+    this.log.clear();
   }
 
   /** Resolves once `count` requests have been recorded in all (rejects after `timeoutMs`). */
   waitForRequests(count: number, timeoutMs = 5_000): Promise<RecordedRequest[]> {
-    if (this.requests.length >= count) return Promise.resolve(this.requests.slice(0, count));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`expected ${count} requests within ${timeoutMs} ms, got ${this.requests.length}`)), timeoutMs);
-      this.waiters.push({
-        count,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve(this.requests.slice(0, count));
-        },
-      });
-    });
+    return this.log.waitFor(count, timeoutMs);
   }
 
   async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+    await closeServer(this.server);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    this.requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: parseJson(text), receivedAt: new Date() });
-    this.waiters = this.waiters.filter((waiter) => {
-      if (this.requests.length < waiter.count) return true;
-      waiter.resolve();
-      return false;
-    });
-    const answer = this.script.shift() ?? this.fallback;
+    const text = await readBody(request);
+    this.log.record({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: parseJson(text), receivedAt: new Date() });
+    const answer = this.answers.next();
     if (answer.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (response.destroyed) return;
     const body = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});

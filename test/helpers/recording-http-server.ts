@@ -6,6 +6,8 @@
 
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, readBody } from './loopback-server.ts';
+import { RequestLog, ScriptedAnswers } from './request-log.ts';
 
 export interface RecordedHttpRequest {
   method: string;
@@ -42,11 +44,10 @@ export interface ScriptedHttpResponse {
 const OK: ScriptedHttpResponse = { status: 200, body: { ok: true } };
 
 export class RecordingHttpServer {
-  readonly requests: RecordedHttpRequest[] = [];
+  private readonly log = new RequestLog<RecordedHttpRequest>();
+  readonly requests: RecordedHttpRequest[] = this.log.requests;
   private readonly server: Server;
-  private script: ScriptedHttpResponse[] = [];
-  private fallback: ScriptedHttpResponse = OK;
-  private waiters: { count: number; resolve: () => void }[] = [];
+  private readonly answers = new ScriptedAnswers<ScriptedHttpResponse>(OK);
   private address: AddressInfo | undefined;
 
   constructor() {
@@ -56,11 +57,7 @@ export class RecordingHttpServer {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.address = this.server.address() as AddressInfo;
+    this.address = await listenOnLoopback(this.server);
   }
 
   /** `http://127.0.0.1:PORT`, no trailing slash. */
@@ -71,41 +68,26 @@ export class RecordingHttpServer {
 
   /** The next requests get these answers in order, then every request gets `then` (200 `{ok:true}`). Clears what was recorded. */
   respondWith(script: readonly ScriptedHttpResponse[], then: ScriptedHttpResponse = OK): void {
-    this.script = [...script];
-    this.fallback = then;
-    this.requests.length = 0;
+    this.answers.set(script, then);
+    this.log.clear();
   }
 
   /** Resolves once `count` requests have been recorded in all (rejects after `timeoutMs`). */
   waitForRequests(count: number, timeoutMs = 5_000): Promise<RecordedHttpRequest[]> {
-    if (this.requests.length >= count) return Promise.resolve(this.requests.slice(0, count));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`expected ${count} requests within ${timeoutMs} ms, got ${this.requests.length}`)), timeoutMs);
-      this.waiters.push({
-        count,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve(this.requests.slice(0, count));
-        },
-      });
-    });
+    return this.log.waitFor(count, timeoutMs);
   }
 
   async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+    await closeServer(this.server);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const recorded = this.record(request, Buffer.concat(chunks).toString('utf8'));
+    const recorded = this.record(request, await readBody(request));
     // `response` closes when the client leaves; a finished answer also closes it, so only an early close counts.
     response.once('close', () => {
       if (!response.writableFinished) recorded.clientClosedEarly = true;
     });
-    const answer = this.script.shift() ?? this.fallback;
+    const answer = this.answers.next();
     if (answer.delayMs !== undefined && !(await delay(answer.delayMs, response))) return;
     if (response.destroyed) return;
     if (answer.stream) return this.stream(answer, response, recorded);
@@ -130,12 +112,7 @@ export class RecordingHttpServer {
       responseBytes: 0,
       clientClosedEarly: false,
     };
-    this.requests.push(recorded);
-    this.waiters = this.waiters.filter((waiter) => {
-      if (this.requests.length < waiter.count) return true;
-      waiter.resolve();
-      return false;
-    });
+    this.log.record(recorded);
     return recorded;
   }
 
