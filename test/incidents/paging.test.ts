@@ -16,6 +16,7 @@ import { daemonConfig } from '../daemon/daemon-config.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPagerDutyTestServer, type PagerDutyTestServer, type RecordedRequest } from '../helpers/pagerduty-server.ts';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 
 const SECRET = 'whsec-paging-test';
 const ROUTING_KEY = 'R0UTING-KEY-inventory';
@@ -26,16 +27,6 @@ let warehouse: TestDatabase;
 let pagerduty: PagerDutyTestServer;
 let daemon: RunningDaemon;
 let dir: string;
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 /** What the server took: everything after the three answers it refused. */
 const acceptedRequests = (requests: readonly RecordedRequest[]) => requests.slice(3);
@@ -84,13 +75,13 @@ describe('paging through PagerDuty', () => {
     expect(incidents[0]?.opened_at.getTime()).toBeGreaterThan(firstFail[0]?.at.getTime() as number);
 
     const active = async () => (await daemon.metrics.incidentsActive.get()).values.map((value) => [value.labels.severity, value.labels.status, value.value]);
-    await until(async () => ((await active()).length > 0 ? true : undefined), 5_000, 'pipewarden_incidents_active');
+    await waitUntil(async () => ((await active()).length > 0 ? true : undefined), 5_000, 'pipewarden_incidents_active');
     expect(await active()).toEqual([['critical', 'open', 1]]);
     expect((await daemon.metrics.incidentsOpened.get()).values).toEqual([{ labels: { severity: 'critical' }, value: 1 }]);
 
     // The feed recovers: two passing sweeps resolve the incident and PagerDuty hears it once.
     await warehouse.pool().query('insert into raw.inventory values (2, now() + interval \'1 hour\')');
-    const all = await until(async () => (pagerduty.requests.length >= 5 ? pagerduty.requests : undefined), 20_000, 'the resolve');
+    const all = await waitUntil(async () => (pagerduty.requests.length >= 5 ? pagerduty.requests : undefined), 20_000, 'the resolve');
     await sleep(2_500);
     const events = acceptedRequests(pagerduty.requests).map(eventOf);
     expect(events.map((event) => event.event_action)).toEqual(['trigger', 'resolve']);

@@ -7,7 +7,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { startDaemon, type RunningDaemon } from '../../src/main.ts';
@@ -15,6 +14,7 @@ import { daemonConfig } from '../daemon/daemon-config.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPagerDutyTestServer, type PagerDutyTestServer, type RecordedRequest } from '../helpers/pagerduty-server.ts';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 
 const ROUTING_KEY = 'R0UTING-KEY-feeds';
 const NODE = process.execPath;
@@ -52,16 +52,6 @@ interface Setup {
   pagerduty: PagerDutyTestServer;
   daemon: RunningDaemon;
   dir: string;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await sleep(200);
-  }
 }
 
 async function setUp(tables: string[], runbooks: Record<string, string>, extra: Partial<ConfigInput> = {}): Promise<Setup> {
@@ -118,9 +108,9 @@ describe('recover first, page only when recovery fails', () => {
   afterAll(() => tearDown(setup));
 
   it('recovers a stale feed by reloading and verifying, and pages no one for it', async () => {
-    const run = await until(() => runOf(setup.state, 'reload-feed'), 60_000, 'the reload run ending');
+    const run = await waitUntil(() => runOf(setup.state, 'reload-feed'), 60_000, 'the reload run ending', 200);
     expect(run).toMatchObject({ status: 'succeeded', started_by: expect.stringMatching(/^incident #\d+$/) });
-    await until(async () => ((await timeline(setup.state, 'shop.raw.recovers')).includes('runbook_recovered') ? true : undefined), 20_000, 'the recovery on the timeline');
+    await waitUntil(async () => ((await timeline(setup.state, 'shop.raw.recovers')).includes('runbook_recovered') ? true : undefined), 20_000, 'the recovery on the timeline', 200);
     const events = await timeline(setup.state, 'shop.raw.recovers');
     expect(events.slice(0, 2)).toEqual(['opened', 'runbook_started']);
     expect(events).toContain('resolved');
@@ -131,7 +121,7 @@ describe('recover first, page only when recovery fails', () => {
   }, 90_000);
 
   it('pages once the other runbook has failed, with every attempt it made', async () => {
-    await until(() => runOf(setup.state, 'try-and-fail'), 60_000, 'the failing run ending');
+    await waitUntil(() => runOf(setup.state, 'try-and-fail'), 60_000, 'the failing run ending', 200);
     const [request] = await setup.pagerduty.waitForRequests(1, 20_000);
     const event = eventOf(request as RecordedRequest);
     expect(event.event_action).toBe('trigger');
