@@ -5,36 +5,31 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
-import type { ConfigInput } from '../../../src/config/schema.ts';
 import { StepFailedError } from '../../../src/runbooks/action.ts';
 import type { ActionContext } from '../../../src/runbooks/action.ts';
 import { publishAction, publishInput } from '../../../src/runbooks/actions/publish.ts';
 import { rollbackAction, rollbackInput } from '../../../src/runbooks/actions/rollback.ts';
 import { createWarehouseWriters } from '../../../src/warehouse/postgres-writer.ts';
-import type { WarehouseWriters } from '../../../src/warehouse/warehouse-writer.ts';
 import { testActionContext } from '../../helpers/action-context.ts';
 import { testLogger } from '../../helpers/logger.ts';
-import { createBlankDatabase } from '../../helpers/postgres.ts';
 import type { TestDatabase } from '../../helpers/postgres.ts';
+import { createTestWarehouse, type TestWarehouse } from '../../helpers/test-warehouse.ts';
 
+let warehouse: TestWarehouse;
 let database: TestDatabase;
-let writers: WarehouseWriters;
-let warehouseConfig: ConfigInput['warehouses'];
 let clock = new Date('2026-12-04T21:00:00Z');
 
 beforeAll(async () => {
-  database = await createBlankDatabase();
-  warehouseConfig = { demo: { type: 'postgres', url: database.url, write_url: database.url } };
-  writers = createWarehouseWriters(configSchema.parse({ warehouses: warehouseConfig }), testLogger());
+  warehouse = await createTestWarehouse();
+  database = warehouse.database;
 });
 
 afterAll(async () => {
-  await writers?.close();
-  await database?.drop();
+  await warehouse?.close();
 });
 
 function context(overrides: Partial<ActionContext> = {}): ActionContext {
-  return testActionContext({ config: { warehouses: warehouseConfig }, writers, overrides: { now: () => clock, ...overrides } });
+  return warehouse.context({ now: () => clock, ...overrides });
 }
 
 function publish(withValue: Record<string, unknown>, overrides: Partial<ActionContext> = {}) {
@@ -197,7 +192,7 @@ describe('publish', () => {
     const reader = await database.pool().connect();
     try {
       await reader.query('BEGIN; SELECT count(*) FROM public.held');
-      const attempt = publishAction.run(publishInput.parse({ table: 'public.held', staging: 'public.held_staging' }), testActionContext({ config: { warehouses: warehouseConfig }, writers: quick }));
+      const attempt = publishAction.run(publishInput.parse({ table: 'public.held', staging: 'public.held_staging' }), testActionContext({ config: { warehouses: warehouse.warehouses }, writers: quick }));
       await expect(attempt).rejects.toThrow(/lock timeout.*55P03.*nothing was changed.*retry/);
     } finally {
       await reader.query('ROLLBACK');

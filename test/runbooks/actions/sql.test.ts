@@ -4,43 +4,38 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
-import type { ConfigInput } from '../../../src/config/schema.ts';
 import { isDestructive, isIdempotent, StepFailedError } from '../../../src/runbooks/action.ts';
 import type { ActionContext } from '../../../src/runbooks/action.ts';
 import { sqlAction, sqlInput } from '../../../src/runbooks/actions/sql.ts';
 import { createWarehouseWriters } from '../../../src/warehouse/postgres-writer.ts';
-import type { WarehouseWriters } from '../../../src/warehouse/warehouse-writer.ts';
 import { testActionContext } from '../../helpers/action-context.ts';
 import { testLogger } from '../../helpers/logger.ts';
-import { createBlankDatabase } from '../../helpers/postgres.ts';
 import type { TestDatabase } from '../../helpers/postgres.ts';
+import { createTestWarehouse, type TestWarehouse } from '../../helpers/test-warehouse.ts';
 
 const ODD_TABLE = 'x"; drop table y; --';
 const HOSTILE_VALUE = "'; drop table y; --";
 
+let warehouse: TestWarehouse;
 let database: TestDatabase;
-let writers: WarehouseWriters;
-let warehouseConfig: ConfigInput['warehouses'];
 
 beforeAll(async () => {
-  database = await createBlankDatabase();
+  warehouse = await createTestWarehouse();
+  database = warehouse.database;
   await database.pool().query(`
     CREATE TABLE public.y (id int);
     CREATE TABLE public."x""; drop table y; --" (id int, note text);
     CREATE TABLE public.items (id int, status text, at timestamptz, big int8);
     INSERT INTO public.items VALUES (1, 'new', '2024-01-01T00:00:00Z', 9007199254740993), (2, 'new', NULL, 1), (3, 'new', NULL, 2);
     CREATE FUNCTION public.close_items() RETURNS int LANGUAGE sql AS $$ UPDATE public.items SET status = 'done' RETURNING 1 $$;`);
-  warehouseConfig = { demo: { type: 'postgres', url: database.url, write_url: database.url } };
-  writers = createWarehouseWriters(configSchema.parse({ warehouses: warehouseConfig }), testLogger());
 });
 
 afterAll(async () => {
-  await writers?.close();
-  await database?.drop();
+  await warehouse?.close();
 });
 
 function context(overrides: Partial<ActionContext> = {}): ActionContext {
-  return testActionContext({ config: { warehouses: warehouseConfig }, writers, overrides });
+  return warehouse.context(overrides);
 }
 
 function run(withValue: Record<string, unknown>, overrides: Partial<ActionContext> = {}) {
