@@ -38,6 +38,9 @@ export const rollbackInput = z.strictObject({
 
 export type RollbackInput = z.output<typeof rollbackInput>;
 
+/** The failure message names the newest versions passed over; the outputs keep them all. */
+const MAX_SKIPPED_SHOWN = 3;
+
 export const rollbackAction: RunbookAction<RollbackInput> = {
   name: 'rollback',
   input: rollbackInput,
@@ -92,5 +95,6 @@ async function versionToRestore(client: pg.ClientBase, table: TableRef, versions
     if (failed.length === 0) return { name, skipped };
     skipped.push(`${name} (${failed.map(describeAuditFailure).join('; ')})`);
   }
-  throw new StepFailedError(`No version of ${qualifiedName(table)} passes the audit, so none was restored: ${skipped.join(', ')}.`, { skipped });
+  const shown = skipped.length > MAX_SKIPPED_SHOWN ? [...skipped.slice(0, MAX_SKIPPED_SHOWN), `and ${skipped.length - MAX_SKIPPED_SHOWN} older`] : skipped;
+  throw new StepFailedError(`No version of ${qualifiedName(table)} passes the audit, so none was restored: ${shown.join(', ')}.`, { skipped });
 }
