@@ -7,8 +7,8 @@
 import { errorMessage, PipewardenError } from '../errors.ts';
 import { recordProfile } from '../store/profile-observations.ts';
 import { profileKeyString, selectProfileStates, type ProfileProgress } from '../store/profile-state.ts';
-import { insertFindings, selectLatestStatuses } from '../store/sweep-records.ts';
-import { checkId, summarizeFindings, type Finding, type FindingStatus } from '../types.ts';
+import { insertFindings } from '../store/sweep-records.ts';
+import { checkId, summarizeFindings, type Finding } from '../types.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { unmeasurableFindings } from './asset-checks.ts';
 import { selectMonitoredAssets } from './asset-selection.ts';
@@ -25,8 +25,6 @@ export interface ProfileResult {
   /** Plans profiled (tables × time column × bucket width). */
   profiles: number;
   findings: Finding[];
-  /** Each check's status at its evaluation before this tick (absent when never evaluated). */
-  previousStatuses: ReadonlyMap<string, FindingStatus>;
 }
 
 export async function runProfile(context: ProfileContext, signal: AbortSignal, options: SweepOptions = {}): Promise<ProfileResult> {
@@ -39,12 +37,11 @@ export async function runProfile(context: ProfileContext, signal: AbortSignal, o
     profiles += outcome.profiles;
     findings.push(...outcome.findings);
   }
-  const previousStatuses = await selectLatestStatuses(context.state, findings.map((finding) => finding.check));
   await insertFindings(context.state, findings, profiledAt);
   recordFindingMetrics(context.metrics, 'profile', findings);
   const summary = summarizeFindings(findings);
   context.logger.info({ summary, profiles }, `profiled ${profiles} tables: ${summary.ok} ok, ${summary.warn} warn, ${summary.fail} fail, ${summary.error} error`);
-  return { profiles, findings, previousStatuses };
+  return { profiles, findings };
 }
 
 async function profileWarehouse(
