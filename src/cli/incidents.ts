@@ -8,7 +8,9 @@ import { Option, type Command } from 'commander';
 import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type ManualActionResult } from '../incidents/manual-actions.ts';
 import { selectIncidents, selectIncidentTimeline, type IncidentEventRow, type IncidentListFilter, type IncidentRow } from '../store/incident-records.ts';
+import { selectRunsForIncident } from '../store/runbook-runs.ts';
 import { withStateDatabase } from './cli-state.ts';
+import { attemptJson, attemptLine, runJson, runLine } from './runbook-format.ts';
 import { type CliCommand, type CliIo, type GlobalOptions, writeJson, writeLine } from './cli-io.ts';
 
 interface ListOptions extends GlobalOptions {
@@ -73,12 +75,19 @@ async function runShow(id: string, options: GlobalOptions, io: CliIo): Promise<n
       writeLine(io.stderr, `error [incident_not_found]: No incident #${id}. \`pipewarden incidents list --status all\` shows them.`);
       return 1;
     }
+    const runs = await selectRunsForIncident(state.pool, found.incident.id);
     if (options.json) {
-      writeJson(io.stdout, { incident: incidentJson(found.incident), timeline: found.events.map((event) => ({ ...event, at: event.at.toISOString() })) });
+      const timeline = found.events.map((event) => ({ ...event, at: event.at.toISOString() }));
+      writeJson(io.stdout, { incident: incidentJson(found.incident), timeline, runs: runs.map(({ run, attempts }) => ({ ...runJson(run), attempts: attempts.map(attemptJson) })) });
       return 0;
     }
     writeLine(io.stdout, incidentLine(found.incident));
     for (const event of found.events) writeLine(io.stdout, `  ${event.at.toISOString()} ${timelineLine(event)}`);
+    // What runbooks tried, step by step: the record a page carries, here for the person at the terminal.
+    for (const { run, attempts } of runs) {
+      writeLine(io.stdout, `  runbook run ${runLine(run)}`);
+      for (const attempt of attempts) writeLine(io.stdout, `    ${attempt.started_at.toISOString()} ${attemptLine(attempt)}`);
+    }
     return 0;
   });
 }
@@ -86,7 +95,8 @@ async function runShow(id: string, options: GlobalOptions, io: CliIo): Promise<n
 function timelineLine(event: IncidentEventRow): string {
   const who = [event.actor, event.source].filter((part) => part !== null).join(' via ');
   const change = typeof event.detail.change === 'string' ? ` (${event.detail.change})` : '';
-  const message = typeof event.detail.message === 'string' ? `: ${event.detail.message}` : typeof event.detail.error === 'string' ? `: ${event.detail.error}` : '';
+  const said = [event.detail.message, event.detail.error, event.detail.text, event.detail.reason].find((value) => typeof value === 'string');
+  const message = said === undefined ? '' : `: ${String(said)}`;
   return `${event.type}${change}${who === '' ? '' : ` by ${who}`}${message}`;
 }
 

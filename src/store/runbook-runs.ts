@@ -253,3 +253,14 @@ export async function selectActiveIncidentForAsset(client: Queryable, asset: str
   const row = result.rows[0];
   return row === undefined ? undefined : { id: String(row.id), finding: row.last_finding };
 }
+
+/** Every run an incident had, oldest first, with its attempts: what runbooks tried. */
+export async function selectRunsForIncident(client: Queryable, incidentId: string): Promise<Array<{ run: RunRow; attempts: AttemptRow[] }>> {
+  const runs = await client.query<RunRow>('SELECT * FROM runbook_runs WHERE incident_id = $1 ORDER BY id', [incidentId]);
+  const result: Array<{ run: RunRow; attempts: AttemptRow[] }> = [];
+  for (const row of runs.rows) {
+    const run = runFromRow(row);
+    result.push({ run, attempts: await selectAttempts(client, run.id) });
+  }
+  return result;
+}

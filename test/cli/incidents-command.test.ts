@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { applyFindings } from '../../src/incidents/apply-findings.ts';
+import { claimRuns, finishRun, insertAttempt, insertRun } from '../../src/store/runbook-runs.ts';
 import type { Finding } from '../../src/types.ts';
 import { createBlankDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { runCliCaptured } from '../helpers/run-cli.ts';
@@ -89,6 +90,25 @@ describe('pipewarden incidents', () => {
     const json = JSON.parse((await cli('incidents', 'show', id, '--json')).stdout) as { timeline: Array<{ type: string }> };
     expect(json.timeline.map((event) => event.type)).toEqual(['opened', 'acknowledged']);
     expect((await cli('incidents', 'show', '424242')).code).toBe(1);
+  });
+
+  it('shows what runbooks tried for the incident, attempt by attempt', async () => {
+    const { incidents } = JSON.parse((await cli('incidents', '--json')).stdout) as { incidents: Array<{ id: string; check: string }> };
+    const id = incidents.find((incident) => incident.check === 'freshness:shop.stock')?.id as string;
+    const pool = database.pool();
+    const run = await insertRun(pool, { runbook: 'reload-stock', file: 'reload.yaml', source: 'name: reload-stock', digest: 'x', asset: 'shop.stock', incidentId: id, params: {}, startedBy: `incident #${id}`, deadlineAt: new Date(T0.getTime() + 3_600_000), now: T0 });
+    await claimRuns(pool, 'daemon-a', T0, 60_000, 10);
+    const at = new Date(T0.getTime() + 1_000);
+    await insertAttempt(pool, 'daemon-a', { runId: run.id, stepIndex: 0, step: 'reload', attempt: 1, action: 'command', status: 'failed', inputs: { argv: ['load'] }, error: 'exit 3', startedAt: at, finishedAt: new Date(at.getTime() + 250) });
+    await finishRun(pool, run.id, 'daemon-a', 'failed', 'step "reload" (command) failed: exit 3', new Date(at.getTime() + 300));
+
+    const lines = (await cli('incidents', 'show', id)).stdout.trim().split('\n');
+    expect(lines.slice(-2)).toEqual([
+      expect.stringMatching(new RegExp(`^  runbook run #${run.id} failed reload-stock on shop\\.stock by incident #${id} .*: step "reload" \\(command\\) failed: exit 3$`)),
+      `    ${at.toISOString()} step reload (command) attempt 1 failed, 250 ms: exit 3`,
+    ]);
+    const json = JSON.parse((await cli('incidents', 'show', id, '--json')).stdout) as { runs: Array<{ status: string; attempts: Array<{ step: string; error: string }> }> };
+    expect(json.runs).toEqual([expect.objectContaining({ status: 'failed', attempts: [expect.objectContaining({ step: 'reload', error: 'exit 3' })] })]);
   });
 
   it('resolves by hand: the incident closes, PagerDuty is told, and the check starts a new pending period', async () => {
