@@ -14,6 +14,7 @@ import { applyRetention } from './store/retention.ts';
 import { applyFindings } from './incidents/apply-findings.ts';
 import { syncPagerDutyChange } from './incidents/pagerduty-sync.ts';
 import { mountPagerDutyWebhook } from './http/pagerduty-webhook-route.ts';
+import { createSlackApp, slackAppWanted, type SlackApp } from './chat/slack-app.ts';
 import { openChannels, type Channels } from './notify/channels.ts';
 import { OutboxLoop } from './notify/outbox-loop.ts';
 import { countActiveIncidents } from './store/incident-records.ts';
@@ -106,11 +107,14 @@ async function recordActiveIncidents(runtime: Runtime): Promise<void> {
 /**
  * Everything the HTTP server answers. The extension point for the endpoints of later stages:
  * Slack (`/slack/events`, `/slack/commands`) and PagerDuty (`/webhooks/pagerduty`) mount here,
- * their handlers reading `request.rawBody` to check signatures.
+ * their handlers reading `request.rawBody` to check signatures. Returns the Slack app when one is
+ * configured (its routes mounted here in HTTP mode; in Socket Mode it has none and is started later).
  */
-export function mountRoutes(http: HttpServer, runtime: Runtime, readiness: () => Promise<ReadinessReport>): void {
+export function mountRoutes(http: HttpServer, runtime: Runtime, readiness: () => Promise<ReadinessReport>): SlackApp | undefined {
   mountHealthRoutes(http, { metrics: runtime.metrics, readiness });
   const { config, logger } = runtime;
+  const slack = slackAppWanted(config.slack) ? createSlackApp({ config, pool: runtime.state.pool, logger, now: runtime.now }) : undefined;
+  slack?.mount(http);
   if (config.pagerduty !== undefined) {
     mountPagerDutyWebhook(http, {
       secrets: config.pagerduty.webhook_secrets,
@@ -122,6 +126,7 @@ export function mountRoutes(http: HttpServer, runtime: Runtime, readiness: () =>
       },
     });
   }
+  return slack;
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
@@ -138,7 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   metrics.stateDbUp.set(1);
   const readiness = sharedReadinessCheck({ state: runtime.state.pool, warehouses: runtime.warehouses, metrics, timeoutMs: READINESS_TIMEOUT_MS });
   const http = new HttpServer({ host: config.server.host, port: config.server.port, logger, metrics });
-  mountRoutes(http, runtime, readiness);
+  const slack = mountRoutes(http, runtime, readiness);
   let channels: Channels;
   try {
     channels = await openChannels(config, logger);
@@ -170,6 +175,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw new PipewardenError('http_listen_failed', `Cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(error)}. Set server.port to a free port.`, { cause: error });
   }
   logUnavailableWarehouses(logger, await readiness());
+  // Socket Mode: a connection failure is logged and retried by Bolt's client, never fatal to start.
+  if (slack !== undefined) {
+    logger.info({ mode: slack.mode, command: config.slack?.command }, `Slack app ready (${slack.mode === 'socket' ? 'Socket Mode' : 'HTTP endpoints /slack/*'})`);
+    void slack.start().catch((error: unknown) => logger.error({ err: error }, `Slack Socket Mode did not connect: ${errorMessage(error)}`));
+  }
   outbox.start();
   runbooks.executor.start();
   scheduler.start();
@@ -181,7 +191,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     { url: httpUrl, warehouses: [...runtime.warehouses.keys()], schedule: config.schedule, runbooks: runbooks.runbooks.length, tracing: tracing.enabled },
     `pipewarden started; serving ${httpUrl}`,
   );
-  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, outbox, runbooks, channels, http, runtime, tracing });
+  return daemonHandle({ httpUrl, metrics, logger, config, scheduler, outbox, runbooks, channels, http, runtime, tracing, slack });
 }
 
 function createScheduler(runtime: Runtime, options: DaemonOptions, outbox: OutboxLoop, runbooks: RunbookRuntime, holder: string): Scheduler {
@@ -227,6 +237,7 @@ interface DaemonParts {
   http: HttpServer;
   runtime: Runtime;
   tracing: Tracing;
+  slack: SlackApp | undefined;
 }
 
 function daemonHandle(parts: DaemonParts): RunningDaemon {
@@ -265,6 +276,7 @@ async function stopDaemon(parts: DaemonParts, reason: string): Promise<StopOutco
   const [outcome] = await Promise.all([
     parts.scheduler.stop(timeoutMs - abortGraceMs),
     parts.http.close(timeoutMs),
+    parts.slack?.stop().catch((error: unknown) => logger.warn({ err: error }, `closing the Slack Socket Mode connection failed: ${errorMessage(error)}`)),
     parts.runbooks.executor.stopAndDrain(new Date(Date.now() + timeoutMs - abortGraceMs)),
   ]);
   logger.info({ outcome }, outcome === 'finished' ? 'in-flight work finished' : 'in-flight work aborted at the shutdown deadline');

@@ -142,7 +142,13 @@ export const notificationsSchema = z.strictObject({
 export const slackSchema = z.strictObject({
   bot_token: z.string().optional().describe('Bot token (xoxb-…).'),
   signing_secret: z.string().optional().describe('Signing secret for request verification.'),
-  app_token: z.string().optional().describe('App-level token (xapp-…) to use Socket Mode.'),
+  app_token: z.string().optional().describe('App-level token (xapp-…) to use Socket Mode instead of the HTTP endpoints.'),
+  command: z
+    .string()
+    .regex(/^\/[a-z0-9_-]{1,31}$/, 'expected a slash command such as "/pipewarden"')
+    .default('/pipewarden')
+    .describe('The slash command, as created in the Slack app (see slack/manifest.yaml).'),
+  api_url: z.url().optional().describe('Slack Web API base URL; only for a proxy in front of Slack. Default: https://slack.com/api/.'),
 });
 
 const SEVERITIES = ['warning', 'error', 'critical'] as const;

@@ -1,0 +1,114 @@
+// The Slack app: Bolt with the slash command router, reached either through pipewarden's HTTP
+// server (signing secret, `/slack/*` routes) or through Socket Mode (app token: pipewarden opens
+// the connection, so no public URL is needed). Which one follows from the config alone.
+//
+// `authorize` hands Bolt the configured bot token instead of letting it call `auth.test` per
+// workspace: pipewarden serves one workspace, and an outage of auth.test must not stop `/ack`.
+
+import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import type pg from 'pg';
+import type { Config } from '../config/schema.ts';
+import { errorMessage } from '../errors.ts';
+import type { HttpServer } from '../http/server.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { HttpSlackReceiver } from './slack-receiver.ts';
+import { planSlashCommand } from './slash-command.ts';
+
+export type SlackConfig = NonNullable<Config['slack']>;
+
+export interface SlackAppDependencies {
+  config: Config;
+  pool: pg.Pool;
+  logger: Logger;
+  now: () => Date;
+}
+
+export interface SlackApp {
+  mode: 'http' | 'socket';
+  app: App;
+  receiver: Receiver;
+  /** Mounts `/slack/commands`, `/slack/actions`, `/slack/events` (HTTP mode; nothing in Socket Mode). */
+  mount(server: HttpServer): void;
+  /** Opens the Socket Mode connection (HTTP mode: nothing to open). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Whether the config asks for the Slack app at all: an app token, or a signing secret for HTTP. */
+export function slackAppWanted(slack: Config['slack']): slack is SlackConfig {
+  return slack !== undefined && (nonEmpty(slack.app_token) || nonEmpty(slack.signing_secret));
+}
+
+export function createSlackApp(dependencies: SlackAppDependencies): SlackApp {
+  const { config, logger } = dependencies;
+  const slack = config.slack;
+  if (!slackAppWanted(slack)) throw new Error('createSlackApp needs slack.app_token or slack.signing_secret');
+  const slackLogger = logger.child({ component: 'slack' });
+  const boltLogger = toBoltLogger(slackLogger);
+  const socket = nonEmpty(slack.app_token);
+  const receiver: Receiver = socket
+    ? new SocketModeReceiver({ appToken: slack.app_token as string, logger: boltLogger })
+    : new HttpSlackReceiver({ signingSecret: slack.signing_secret as string, logger, now: () => dependencies.now().getTime() });
+  const app = new App({
+    receiver,
+    logger: boltLogger,
+    authorize: () => Promise.resolve(nonEmpty(slack.bot_token) ? { botToken: slack.bot_token } : {}),
+    ...(slack.api_url === undefined ? {} : { clientOptions: { slackApiUrl: slack.api_url } }),
+  });
+  app.error((error) => {
+    slackLogger.error({ err: error }, `Slack listener failed: ${errorMessage(error)}`);
+    return Promise.resolve();
+  });
+  registerSlashCommand(app, dependencies, slack.command, slackLogger);
+  return {
+    mode: socket ? 'socket' : 'http',
+    app,
+    receiver,
+    mount(server) {
+      if (receiver instanceof HttpSlackReceiver) receiver.mount(server);
+    },
+    async start() {
+      if (socket) await app.start();
+    },
+    async stop() {
+      if (socket) await app.stop();
+    },
+  };
+}
+
+function registerSlashCommand(app: App, dependencies: SlackAppDependencies, command: string, logger: Logger): void {
+  app.command(command, async ({ command: received, ack, respond }) => {
+    const plan = planSlashCommand(received.text, { ...dependencies, userId: received.user_id, command });
+    if (plan.kind === 'reply') {
+      await ack({ response_type: 'ephemeral', text: plan.text });
+      return;
+    }
+    await ack();
+    let text: string;
+    try {
+      text = await plan.run();
+    } catch (error) {
+      logger.error({ err: error, text: received.text, user: received.user_id }, `${command} ${received.text} failed: ${errorMessage(error)}`);
+      text = 'That did not work: pipewarden hit an internal error (see its log). Try again, or use the `pipewarden` CLI.';
+    }
+    await respond({ response_type: 'ephemeral', text });
+  });
+}
+
+function nonEmpty(value: string | undefined): value is string {
+  return value !== undefined && value !== '';
+}
+
+/** Bolt logs through pino at the matching level; Bolt's own level setting is ignored. */
+function toBoltLogger(logger: Logger): BoltLogger {
+  const join = (parts: unknown[]): string => parts.map((part) => (typeof part === 'string' ? part : part instanceof Error ? part.message : JSON.stringify(part))).join(' ');
+  return {
+    debug: (...parts: unknown[]) => logger.debug(join(parts)),
+    info: (...parts: unknown[]) => logger.info(join(parts)),
+    warn: (...parts: unknown[]) => logger.warn(join(parts)),
+    error: (...parts: unknown[]) => logger.error(join(parts)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
