@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type Actor, type ManualActionResult } from '../incidents/manual-actions.ts';
-import { selectIncidents, type IncidentRow } from '../store/incident-records.ts';
+import { selectIncidents, selectIncidentTimeline, type IncidentEventRow, type IncidentRow } from '../store/incident-records.ts';
 import { cancelSilence, insertSilence } from '../store/silences.ts';
 
 export interface SlashCommandContext {
@@ -38,6 +38,8 @@ interface Subcommand {
 
 const INCIDENT_ID = /^#?(\d{1,18})$/;
 const LIST_LIMIT = 20;
+/** `explain` shows the newest timeline entries; `pipewarden incidents show ID` has them all. */
+const TIMELINE_LIMIT = 15;
 
 const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'help', args: '', summary: 'this list', plan: (_args, context) => ({ kind: 'reply', text: helpText(context.command) }) },
@@ -49,7 +51,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'unsilence', args: 'ID', summary: 'end a silence now', plan: planUnsilence },
   { name: 'runbooks', args: '', summary: 'the runbooks pipewarden knows' },
   { name: 'run', args: 'RUNBOOK ASSET [--dry-run]', summary: 'run a runbook against an asset' },
-  { name: 'explain', args: 'ID', summary: 'observed vs expected, baseline, blast radius, timeline, what runbooks tried' },
+  { name: 'explain', args: 'ID', summary: 'observed vs expected, baseline, blast radius, timeline, what runbooks tried', plan: planExplain },
   { name: 'expected', args: 'ID', summary: 'mark the finding as expected: it leaves the baseline' },
 ];
 
@@ -187,4 +189,39 @@ function planUnsilence(args: readonly string[], context: SlashCommandContext): S
 function incidentLine(row: IncidentRow): string {
   const by = row.status === 'acknowledged' && row.acknowledged_by !== null ? ` by ${row.acknowledged_by}` : row.status === 'resolved' && row.resolved_by !== null ? ` by ${row.resolved_by}` : '';
   return `#${row.id} ${row.status}${by} ${row.severity} \`${row.check_id}\`${row.owner === null ? '' : ` (${row.owner})`}: ${row.last_finding.message}`;
+}
+
+function planExplain(args: readonly string[], context: SlashCommandContext): SlashCommandPlan {
+  const match = args.length === 1 ? INCIDENT_ID.exec(args[0] as string) : null;
+  if (match === null) return usage(context.command, args.length === 0 ? '`explain` needs an incident id' : `\`${args.join(' ')}\` is not one incident id`, 'explain');
+  const id = match[1] as string;
+  return {
+    kind: 'work',
+    run: async () => {
+      const found = await selectIncidentTimeline(context.pool, id);
+      if (found === undefined) return `No incident #${id}. \`${context.command} incidents\` lists the active ones.`;
+      const { incident, events } = found;
+      const finding = incident.last_finding;
+      const expected = finding.expected === undefined ? 'no baseline range' : `expected ${finding.expected.low} to ${finding.expected.high}`;
+      const score = finding.score === undefined ? '' : `, score ${finding.score}`;
+      const bucket = finding.bucket === undefined ? '' : ` for the bucket of ${finding.bucket}`;
+      const shown = events.slice(-TIMELINE_LIMIT);
+      const earlier = events.length > shown.length ? [`…${events.length - shown.length} earlier entries: \`pipewarden incidents show ${incident.id}\``] : [];
+      return [
+        incidentLine(incident),
+        `Observed ${finding.observed ?? 'nothing (could not measure)'}, ${expected}${score}${bucket}.`,
+        `Owner: ${incident.owner ?? 'none'}. Opened ${incident.opened_at.toISOString()}.`,
+        '*Timeline*',
+        ...earlier,
+        ...shown.map((event) => `• ${event.at.toISOString()} ${timelineLine(event)}`),
+      ].join('\n');
+    },
+  };
+}
+
+function timelineLine(event: IncidentEventRow): string {
+  const who = [event.actor, event.source].filter((part) => part !== null).join(' via ');
+  const change = typeof event.detail.change === 'string' ? ` (${event.detail.change})` : '';
+  const message = typeof event.detail.message === 'string' ? `: ${event.detail.message}` : typeof event.detail.error === 'string' ? `: ${event.detail.error}` : '';
+  return `${event.type}${change}${who === '' ? '' : ` by ${who}`}${message}`;
 }

@@ -245,6 +245,22 @@ describe('/pipewarden', () => {
     expect(answer?.body).toMatchObject({ text: 'No incident #999999. `/pipewarden incidents` lists the active ones.' });
   });
 
+  it('explain shows observed vs expected, the owner and the timeline with the Slack user', async () => {
+    const id = await openIncident('shop.explained');
+    await command(`ack ${id}`);
+    await responseUrl.waitForRequests(1);
+    await command(`explain ${id}`);
+    const answers = await responseUrl.waitForRequests(2);
+    const text = (answers[1]?.body as { text: string }).text;
+    expect(text).toContain(`#${id} acknowledged by ${USER}`);
+    expect(text).toContain('Observed 1, no baseline range.');
+    expect(text).toContain('Owner: inventory.');
+    expect(text).toMatch(/• \S+ opened/);
+    expect(text).toMatch(new RegExp(`• \\S+ acknowledged by ${USER} via slack`));
+    const usage = await command('explain');
+    expect(usage.json).toMatchObject({ text: expect.stringContaining('Usage: `/pipewarden explain ID`') });
+  });
+
   it('incidents lists the active ones', async () => {
     const id = await openIncident('shop.skus');
     await command('incidents');
