@@ -36,6 +36,7 @@ import type { Logger } from './telemetry/logger.ts';
 import { flushLogger } from './telemetry/logger.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { openRunbookRuntime, type RunbookRuntime } from './runbooks/runbook-runtime.ts';
+import type { LoadedRunbook } from './runbooks/loaded-runbook.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 import { startTracing } from './telemetry/tracing.ts';
 
@@ -110,10 +111,15 @@ async function recordActiveIncidents(runtime: Runtime): Promise<void> {
  * their handlers reading `request.rawBody` to check signatures. Returns the Slack app when one is
  * configured (its routes mounted here in HTTP mode; in Socket Mode it has none and is started later).
  */
-export function mountRoutes(http: HttpServer, runtime: Runtime, readiness: () => Promise<ReadinessReport>): SlackApp | undefined {
+export function mountRoutes(
+  http: HttpServer,
+  runtime: Runtime,
+  readiness: () => Promise<ReadinessReport>,
+  runbooks: () => readonly LoadedRunbook[] | undefined = () => undefined,
+): SlackApp | undefined {
   mountHealthRoutes(http, { metrics: runtime.metrics, readiness });
   const { config, logger } = runtime;
-  const slack = slackAppWanted(config.slack) ? createSlackApp({ config, pool: runtime.state.pool, logger, now: runtime.now }) : undefined;
+  const slack = slackAppWanted(config.slack) ? createSlackApp({ config, pool: runtime.state.pool, logger, now: runtime.now, runbooks }) : undefined;
   slack?.mount(http);
   if (config.pagerduty !== undefined) {
     mountPagerDutyWebhook(http, {
@@ -143,7 +149,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   metrics.stateDbUp.set(1);
   const readiness = sharedReadinessCheck({ state: runtime.state.pool, warehouses: runtime.warehouses, metrics, timeoutMs: READINESS_TIMEOUT_MS });
   const http = new HttpServer({ host: config.server.host, port: config.server.port, logger, metrics });
-  const slack = mountRoutes(http, runtime, readiness);
+  // The Slack app mounts with the routes, before the runbooks load; `runbooks` reads them once they have.
+  const loaded: { runbooks?: readonly LoadedRunbook[] } = {};
+  const slack = mountRoutes(http, runtime, readiness, () => loaded.runbooks);
   let channels: Channels;
   try {
     channels = await openChannels(config, logger);
@@ -163,6 +171,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     await tracing.shutdown();
     throw error;
   }
+  loaded.runbooks = runbooks.runbooks;
   const scheduler = createScheduler(runtime, options, outbox, runbooks, holder);
   let httpUrl: string;
   try {

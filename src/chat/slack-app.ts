@@ -10,6 +10,7 @@ import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
 import type { HttpServer } from '../http/server.ts';
+import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { HttpSlackReceiver } from './slack-receiver.ts';
 import { planSlashCommand } from './slash-command.ts';
@@ -21,6 +22,8 @@ export interface SlackAppDependencies {
   pool: pg.Pool;
   logger: Logger;
   now: () => Date;
+  /** The runbooks the daemon loaded; undefined until they are (the runbook runtime opens after the routes mount). */
+  runbooks?: () => readonly LoadedRunbook[] | undefined;
 }
 
 export interface SlackApp {

@@ -11,6 +11,9 @@ import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type Actor, type ManualActionResult } from '../incidents/manual-actions.ts';
 import { selectIncidents, selectIncidentTimeline, type IncidentEventRow, type IncidentRow } from '../store/incident-records.ts';
 import { cancelSilence, insertSilence } from '../store/silences.ts';
+import { ACTIONS } from '../runbooks/actions/registry.ts';
+import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
+import { runbookMayBeDestructive } from '../runbooks/plan-run.ts';
 
 export interface SlashCommandContext {
   pool: pg.Pool;
@@ -20,6 +23,8 @@ export interface SlashCommandContext {
   userId: string;
   /** The configured command, e.g. `/pipewarden`, for usage lines. */
   command: string;
+  /** The runbooks the daemon loaded; undefined until they are. */
+  runbooks?: () => readonly LoadedRunbook[] | undefined;
 }
 
 export type SlashCommandPlan =
@@ -49,7 +54,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'resolve', args: 'ID', summary: 'resolve an incident by hand', plan: (args, context) => planIncidentAction('resolve', args, context) },
   { name: 'silence', args: 'TARGET DURATION [reason]', summary: 'keep an asset glob (or a check glob with `:`) quiet, e.g. `silence "analytics.raw.*" 2h rebuilding`', plan: planSilence },
   { name: 'unsilence', args: 'ID', summary: 'end a silence now', plan: planUnsilence },
-  { name: 'runbooks', args: '', summary: 'the runbooks pipewarden knows' },
+  { name: 'runbooks', args: '', summary: 'the runbooks pipewarden knows', plan: planRunbooks },
   { name: 'run', args: 'RUNBOOK ASSET [--dry-run]', summary: 'run a runbook against an asset' },
   { name: 'explain', args: 'ID', summary: 'observed vs expected, baseline, blast radius, timeline, what runbooks tried', plan: planExplain },
   { name: 'expected', args: 'ID', summary: 'mark the finding as expected: it leaves the baseline' },
@@ -224,4 +229,21 @@ function timelineLine(event: IncidentEventRow): string {
   const change = typeof event.detail.change === 'string' ? ` (${event.detail.change})` : '';
   const message = typeof event.detail.message === 'string' ? `: ${event.detail.message}` : typeof event.detail.error === 'string' ? `: ${event.detail.error}` : '';
   return `${event.type}${change}${who === '' ? '' : ` by ${who}`}${message}`;
+}
+
+function planRunbooks(args: readonly string[], context: SlashCommandContext): SlashCommandPlan {
+  if (args.length > 0) return usage(context.command, '`runbooks` takes no arguments', 'runbooks');
+  const runbooks = context.runbooks?.();
+  if (runbooks === undefined) return { kind: 'reply', text: 'The runbooks are not loaded yet; try again in a moment.' };
+  if (runbooks.length === 0) return { kind: 'reply', text: 'No runbooks are loaded (runbooks.folder is empty).' };
+  return { kind: 'reply', text: runbooks.map(runbookLine).join('\n') };
+}
+
+function runbookLine(runbook: LoadedRunbook): string {
+  const { definition } = runbook;
+  const match = definition.match;
+  const matches = match === undefined ? 'by hand only' : `checks ${match.checks?.join(',') ?? 'any'}, assets ${match.assets?.join(',') ?? 'any'}`;
+  const description = definition.description === undefined ? '' : ` — ${definition.description}`;
+  const destructive = runbookMayBeDestructive(runbook, ACTIONS) ? ', destructive' : '';
+  return `• *${definition.name}*${description} (${matches}; ${definition.steps.length} steps${destructive})`;
 }

@@ -10,6 +10,9 @@ import { signSlackRequest } from '../../src/chat/slack-signature.ts';
 import { SUBCOMMAND_NAMES } from '../../src/chat/slash-command.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import { applyFindings } from '../../src/incidents/apply-findings.ts';
+import { ACTIONS } from '../../src/runbooks/actions/registry.ts';
+import { loadRunbooksOrThrow } from '../../src/runbooks/load-runbooks.ts';
+import type { LoadedRunbook } from '../../src/runbooks/loaded-runbook.ts';
 import { selectIncidentTimeline } from '../../src/store/incident-records.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { daemonConfig } from '../daemon/daemon-config.ts';
@@ -38,7 +41,8 @@ beforeAll(async () => {
   await responseUrl.start();
   await slackApi.start();
   server = new HttpServer({ host: '127.0.0.1', port: 0, logger: testLogger(), metrics: new Metrics() });
-  slack = createSlackApp({ config: config(), pool: state.pool(), logger: testLogger(), now: () => new Date() });
+  const runbooks: readonly LoadedRunbook[] = await loadRunbooksOrThrow(new URL('../../runbooks', import.meta.url).pathname, ACTIONS);
+  slack = createSlackApp({ config: config(), pool: state.pool(), logger: testLogger(), now: () => new Date(), runbooks: () => runbooks });
   slack.mount(server);
   await server.listen();
 });
@@ -259,6 +263,15 @@ describe('/pipewarden', () => {
     expect(text).toMatch(new RegExp(`• \\S+ acknowledged by ${USER} via slack`));
     const usage = await command('explain');
     expect(usage.json).toMatchObject({ text: expect.stringContaining('Usage: `/pipewarden explain ID`') });
+  });
+
+  it('runbooks lists the loaded runbooks, saying which are destructive', async () => {
+    const sent = await command('runbooks');
+    expect(sent.json).toMatchObject({ response_type: 'ephemeral' });
+    const lines = (sent.json as { text: string }).text.split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines.find((line) => line.includes('*rollback-top-items*'))).toContain('destructive');
+    expect(lines.find((line) => line.includes('*restart-orders-loader*'))).toMatch(/steps\)$/);
   });
 
   it('incidents lists the active ones', async () => {

@@ -42,6 +42,9 @@ describe('the daemon with slack.signing_secret', () => {
     const signed = await fetch(`${daemon.httpUrl}${SLACK_COMMANDS_PATH}`, { method: 'POST', headers: { ...headers, ...signSlackRequest(body, SECRET, Math.floor(Date.now() / 1000)) }, body });
     expect(signed.status).toBe(200);
     expect(await signed.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('/pipewarden ack ID') });
+    const runbooksBody = new URLSearchParams({ command: '/pipewarden', text: 'runbooks', user_id: 'U1', team_id: 'T1', response_url: 'http://127.0.0.1:9/unused' }).toString();
+    const runbooks = await fetch(`${daemon.httpUrl}${SLACK_COMMANDS_PATH}`, { method: 'POST', headers: { ...headers, ...signSlackRequest(runbooksBody, SECRET, Math.floor(Date.now() / 1000)) }, body: runbooksBody });
+    expect(await runbooks.json()).toMatchObject({ text: expect.stringMatching(/^(• \*|No runbooks are loaded)/) });
     const unsigned = await fetch(`${daemon.httpUrl}${SLACK_COMMANDS_PATH}`, { method: 'POST', headers, body });
     expect(unsigned.status).toBe(401);
   });
