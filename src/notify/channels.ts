@@ -1,10 +1,12 @@
 // Which channels notifications go to, decided in one place so that what the incident engine
 // queues and what this process can deliver always agree: PagerDuty when any routing key is
 // configured (its client trusts `pagerduty.ca_file` on top of the default CAs); the console when
-// `notifications.console` is on, and always when nothing else would hear about an incident.
-// Slack joins with the Slack app; until then nothing is queued for it.
+// `notifications.console` is on, and always when nothing else would hear about an incident;
+// Slack when `slack.bot_token` is set (items are queued only for owners with a Slack channel).
+// The Slack deliverer keeps each incident's message in the state DB, so it needs the pool.
 
 import { readFile } from 'node:fs/promises';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { errorMessage, PipewardenError } from '../errors.ts';
@@ -14,19 +16,40 @@ import { consoleDeliverer } from './console-deliverer.ts';
 import type { Deliverer } from './delivery.ts';
 import { PagerDutyClient } from './pagerduty-client.ts';
 import { pagerDutyDeliverer } from './pagerduty-deliverer.ts';
+import { SlackClient } from './slack-client.ts';
+import { slackDeliverer } from './slack-deliverer.ts';
 
 export interface Channels {
   deliverers: Partial<Record<OutboxChannel, Deliverer>>;
   close(): void;
 }
 
-/** What the incident engine may queue for. */
-export function notificationChannels(config: Config): NotificationChannels {
-  return { console: config.notifications.console || !pagesAnyone(config), slack: false };
+export interface OpenChannelsOptions {
+  /** The state DB: where the Slack deliverer keeps each incident's message. */
+  pool?: pg.Pool;
+  /** Slack Web API base URL (tests); else `slack.api_url`, else Slack's own. */
+  slackApiUrl?: string;
 }
 
-export async function openChannels(config: Config, logger: Logger): Promise<Channels> {
+/** What the incident engine may queue for. */
+export function notificationChannels(config: Config): NotificationChannels {
+  const slack = postsToSlack(config);
+  return { console: config.notifications.console || !(pagesAnyone(config) || slack), slack };
+}
+
+export async function openChannels(config: Config, logger: Logger, options: OpenChannelsOptions = {}): Promise<Channels> {
   const deliverers: Partial<Record<OutboxChannel, Deliverer>> = {};
+  const token = config.slack?.bot_token;
+  if (token !== undefined && token !== '') {
+    if (options.pool === undefined) {
+      // Items stay pending (the outbox retries them) until a process that can deliver them runs.
+      logger.error('slack.bot_token is set but this process was not given the state database for Slack messages; Slack notifications stay queued');
+    } else {
+      const slackApiUrl = options.slackApiUrl ?? (config.slack as { api_url?: string } | undefined)?.api_url;
+      const client = new SlackClient({ token, slackApiUrl });
+      deliverers.slack = slackDeliverer({ pool: options.pool, client, config });
+    }
+  }
   if (notificationChannels(config).console) deliverers.console = consoleDeliverer(logger, config);
   let pagerduty: PagerDutyClient | undefined;
   if (pagesAnyone(config)) {
@@ -34,6 +57,11 @@ export async function openChannels(config: Config, logger: Logger): Promise<Chan
     deliverers.pagerduty = pagerDutyDeliverer(pagerduty, config);
   }
   return { deliverers, close: () => pagerduty?.close() };
+}
+
+function postsToSlack(config: Config): boolean {
+  const token = config.slack?.bot_token;
+  return token !== undefined && token !== '';
 }
 
 function pagesAnyone(config: Config): boolean {
