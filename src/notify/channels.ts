@@ -45,7 +45,7 @@ export async function openChannels(config: Config, logger: Logger, options: Open
       // Items stay pending (the outbox retries them) until a process that can deliver them runs.
       logger.error('slack.bot_token is set but this process was not given the state database for Slack messages; Slack notifications stay queued');
     } else {
-      const slackApiUrl = options.slackApiUrl ?? (config.slack as { api_url?: string } | undefined)?.api_url;
+      const slackApiUrl = options.slackApiUrl ?? config.slack?.api_url;
       const client = new SlackClient({ token, slackApiUrl });
       deliverers.slack = slackDeliverer({ pool: options.pool, client, config });
     }

@@ -165,6 +165,21 @@ describe('Slack incident messages through the outbox', () => {
     }
   });
 
+  it('calls the Web API at slack.api_url when set (a proxy in front of Slack)', async () => {
+    const base = slackConfig();
+    const config = { ...base, slack: { ...base.slack, bot_token: TOKEN, api_url: slack.url } } as Config;
+    const channels = await openChannels(config, createLogger({ level: 'silent' }), { pool: state.pool() });
+    const loop = new OutboxLoop({ pool: state.pool(), deliverers: channels.deliverers, logger: createLogger({ level: 'silent' }), metrics: new Metrics({ processMetrics: false }), now: () => now });
+    try {
+      const incident = await openIncident();
+      await queue(incident, { type: 'opened' } as IncidentChange, config);
+      await loop.deliverDue();
+      expect(slack.calls.map((call) => [call.method, call.args.channel])).toEqual([['chat.postMessage', '#inventory-data']]);
+    } finally {
+      channels.close();
+    }
+  });
+
   it('retries a post Slack failed without posting twice, and a retried edit without replying twice', async () => {
     const { loop, close } = await outbox();
     try {
