@@ -18,7 +18,7 @@ export type IncidentChange =
 /** What runbooks do about an incident, as its notifications tell it. */
 export type RecoveryChange =
   | { type: 'recovery_started'; runbook: string; run: string; pageHeld: boolean }
-  | { type: 'runbook_note'; runbook: string; run: string; text: string }
+  | { type: 'runbook_note'; runbook: string; run: string; text: string; approval?: { step: string } }
   | { type: 'recovery_failed'; runbook: string; run: string; reason: string; attempts: Record<string, unknown>[] }
   | { type: 'recovered'; runbook: string; run: string };
 
@@ -52,8 +52,7 @@ export function planNotifications(input: PlanInput): NotificationPlan {
   if (input.silencedBy !== undefined) return { items: [], pages: false };
   const { incident } = input;
   const text = describeIncidentChange(input.change, incident);
-  const attempts = input.change.type === 'recovery_failed' ? { runbook_attempts: input.change.attempts } : {};
-  const payload = { change: input.change.type, text, incident: incidentSummary(incident), finding: incident.last_finding, ...attempts };
+  const payload = { change: input.change.type, text, incident: incidentSummary(incident), finding: incident.last_finding, ...runbookDetail(input.change) };
   const items: OutboxItem[] = [];
   const add = (channel: OutboxChannel, extra: Record<string, unknown> = {}) => items.push({ incidentId: incident.id, channel, payload: { ...payload, ...extra } });
   if (input.channels.console) add('console');
@@ -61,6 +60,13 @@ export function planNotifications(input: PlanInput): NotificationPlan {
   const action = pagerDutyAction(input);
   if (action !== undefined) add('pagerduty', { action });
   return { items, pages: action === 'trigger' && incident.paged_at === null };
+}
+
+/** What a chat message needs beyond the text: the attempts of a failed run, the step awaiting approval. */
+function runbookDetail(change: IncidentChange): Record<string, unknown> {
+  if (change.type === 'recovery_failed') return { runbook_attempts: change.attempts };
+  if (change.type === 'runbook_note' && change.approval !== undefined) return { approval: { run: change.run, step: change.approval.step } };
+  return {};
 }
 
 function pagerDutyAction(input: PlanInput): PagerDutyAction | undefined {

@@ -32,6 +32,7 @@ interface SlackItem {
   finding: Finding;
   slackChannel?: string;
   runbook_attempts?: Record<string, unknown>[];
+  approval?: { run: string; step: string };
 }
 
 export interface SlackDelivererDeps {
@@ -74,7 +75,12 @@ export function slackDeliverer(deps: SlackDelivererDeps): Deliverer {
 
 function runbookProgress(payload: SlackItem): RunbookProgress | undefined {
   if (!(RUNBOOK_CHANGES as readonly string[]).includes(payload.change)) return undefined;
-  return { change: payload.change as RunbookChange, text: payload.text, ...(payload.runbook_attempts === undefined ? {} : { attempts: payload.runbook_attempts }) };
+  return {
+    change: payload.change as RunbookChange,
+    text: payload.text,
+    ...(payload.runbook_attempts === undefined ? {} : { attempts: payload.runbook_attempts }),
+    ...(payload.approval === undefined ? {} : { approval: payload.approval }),
+  };
 }
 
 /** The incident as it is now when its row is there, else as the item saw it. */

@@ -20,6 +20,8 @@ export const SLACK_ACTIONS = {
   silence1h: 'pipewarden_silence_1h',
   runRunbook: 'pipewarden_run_runbook',
   markExpected: 'pipewarden_mark_expected',
+  approve: 'pipewarden_approve',
+  reject: 'pipewarden_reject',
 } as const;
 
 export type RunbookChange = 'recovery_started' | 'runbook_note' | 'recovery_failed' | 'recovered';
@@ -29,6 +31,8 @@ export interface RunbookProgress {
   change: RunbookChange;
   text: string;
   attempts?: Record<string, unknown>[] | undefined;
+  /** A runbook `approve` step waiting for a decision: the message offers Approve / Reject. */
+  approval?: { run: string; step: string } | undefined;
 }
 
 export interface SlackIncidentView {
@@ -93,6 +97,8 @@ export function buildIncidentMessage(incident: SlackIncidentView, options: { gra
     },
   ];
   if (incident.runbook) blocks.push(section(runbookLines(incident.runbook)));
+  const approval = incident.runbook?.change === 'runbook_note' ? incident.runbook.approval : undefined;
+  if (approval !== undefined && incident.status !== 'resolved') blocks.push(approvalButtons(approval));
   if (options.grafanaUrl !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${linkTarget(options.grafanaUrl)}|Open in Grafana>` }] });
   if (incident.status !== 'resolved') blocks.push({ type: 'actions', block_id: `pipewarden_incident_${incident.id}`, elements: buttons(incident) });
   const fallback = truncate(`[${incident.status}] #${e(incident.id)} ${e(incident.kind)} ${e(incident.asset)}: ${e(incident.finding.message)}`, FALLBACK_LIMIT);
@@ -163,6 +169,19 @@ function buttons(incident: SlackIncidentView): Record<string, unknown>[] {
   if (incident.status === 'open') list.push(button('Acknowledge', SLACK_ACTIONS.acknowledge, 'primary'));
   list.push(button('Resolve', SLACK_ACTIONS.resolve), button('Silence 1h', SLACK_ACTIONS.silence1h), button('Run runbook', SLACK_ACTIONS.runRunbook), button('Mark expected', SLACK_ACTIONS.markExpected));
   return list;
+}
+
+/** Approve / Reject for a runbook's `approve` step; the value names the run and the step (`RUN:STEP`). */
+function approvalButtons(approval: { run: string; step: string }): Record<string, unknown> {
+  const value = `${approval.run}:${approval.step}`;
+  return {
+    type: 'actions',
+    block_id: `pipewarden_approval_${approval.run}`,
+    elements: [
+      { type: 'button', text: { type: 'plain_text', text: 'Approve' }, action_id: SLACK_ACTIONS.approve, value, style: 'primary' },
+      { type: 'button', text: { type: 'plain_text', text: 'Reject' }, action_id: SLACK_ACTIONS.reject, value, style: 'danger' },
+    ],
+  };
 }
 
 /** A link target must not close the `<url|label>` syntax early. */

@@ -67,7 +67,8 @@ export function runServices(context: RunServicesContext, run: RunRow): RunServic
       if (locked === undefined) return 0;
       const { incident } = locked;
       await insertIncidentEvents(client, [{ incidentId, type: 'runbook_note', actor, source: 'runbook', detail: { ...detail, text, run: current.id } }], now);
-      const change = { type: 'runbook_note' as const, runbook: current.runbook, run: current.id, text };
+      const asksApproval = detail.approval === 'requested' && typeof detail.step === 'string';
+      const change = { type: 'runbook_note' as const, runbook: current.runbook, run: current.id, text, ...(asksApproval ? { approval: { step: detail.step as string } } : {}) };
       const silencedBy = silenceFor(silences, { asset: incident.asset, check: incident.check_id });
       const plan = planNotifications({ change, incident, route: routeForAsset(ctx.config, incident.asset), channels: notificationChannels(ctx.config), pageOn: pagedSeveritiesFor(ctx.config, incident.asset), silencedBy });
       await insertOutboxItems(client, plan.items, now);

@@ -47,7 +47,7 @@ describe('incident message', () => {
       ['Run runbook', 'pipewarden_run_runbook', '42'],
       ['Mark expected', 'pipewarden_mark_expected', '42'],
     ]);
-    expect(Object.values(SLACK_ACTIONS)).toHaveLength(5);
+    expect(Object.values(SLACK_ACTIONS)).toHaveLength(7); // the five, and Approve / Reject for runbook approvals
   });
 
   it('shows who acknowledged, drops the Acknowledge button once acknowledged and all buttons once resolved', () => {
@@ -97,6 +97,20 @@ describe('incident message', () => {
     const recovered = buildIncidentMessage(incident({ runbook: { change: 'recovered', text: 'RECOVERED' } }));
     expect(JSON.stringify(recovered.blocks)).toContain('Recovered by runbook');
     expect(buildIncidentMessage(incident()).blocks.some((block) => JSON.stringify(block).includes('Runbook'))).toBe(false);
+  });
+
+  it('offers Approve and Reject while a runbook step waits for a decision, naming the run and the step', () => {
+    const asking = buildIncidentMessage(incident({ runbook: { change: 'runbook_note', text: 'Roll back top_items?', approval: { run: '7', step: 'ask' } } }));
+    const approval = asking.blocks.find((block) => block.block_id === 'pipewarden_approval_7') as { elements: Array<{ action_id: string; value: string; text: { text: string } }> };
+    expect(approval.elements.map((button) => [button.text.text, button.action_id, button.value])).toEqual([
+      ['Approve', SLACK_ACTIONS.approve, '7:ask'],
+      ['Reject', SLACK_ACTIONS.reject, '7:ask'],
+    ]);
+    // Once the run moved on (a later change replaces the progress), or the incident resolved, the buttons go.
+    const after = buildIncidentMessage(incident({ runbook: { change: 'recovered', text: 'RECOVERED', approval: { run: '7', step: 'ask' } } }));
+    expect(after.blocks.some((block) => block.block_id === 'pipewarden_approval_7')).toBe(false);
+    const resolved = buildIncidentMessage(incident({ status: 'resolved', runbook: { change: 'runbook_note', text: 'Roll back?', approval: { run: '7', step: 'ask' } } }));
+    expect(resolved.blocks.some((block) => block.block_id === 'pipewarden_approval_7')).toBe(false);
   });
 
   it('links to Grafana only when notifications.grafana_url is set', () => {
