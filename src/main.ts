@@ -154,7 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const slack = mountRoutes(http, runtime, readiness, () => loaded.runbooks);
   let channels: Channels;
   try {
-    channels = await openChannels(config, logger);
+    channels = await openChannels(config, logger, { pool: runtime.state.pool });
   } catch (error) {
     await runtime.close();
     await tracing.shutdown();
