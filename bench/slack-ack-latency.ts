@@ -89,7 +89,7 @@ await withBenchPostgres(async (postgres) => {
     state: { url: state },
     schedule: { sweep: NEVER, profile: NEVER },
     server: { host: '127.0.0.1', port: 0 },
-    slack: { signing_secret: SECRET, bot_token: 'xoxb-bench', api_url: `${sink.url}/api/` },
+    slack: { signing_secret: SECRET, bot_token: 'xoxb-bench', api_url: `${sink.url}/api/`, roles: { U0BENCH: 'responder' } },
     runbooks: { folder: '/nonexistent-bench-runbooks' },
   });
   const daemon = await startDaemon({ config, env: {}, logger: benchLogger() });

@@ -13,7 +13,9 @@ import type { HttpServer } from '../http/server.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { HttpSlackReceiver } from './slack-receiver.ts';
-import { planSlashCommand } from './slash-command.ts';
+import { registerButtonActions } from './button-actions.ts';
+import { createAuthorizer, type Authorizer } from './slack-roles.ts';
+import { planSlashCommand, slashCommandOperation } from './slash-command.ts';
 
 export type SlackConfig = NonNullable<Config['slack']>;
 
@@ -62,7 +64,15 @@ export function createSlackApp(dependencies: SlackAppDependencies): SlackApp {
     slackLogger.error({ err: error }, `Slack listener failed: ${errorMessage(error)}`);
     return Promise.resolve();
   });
-  registerSlashCommand(app, dependencies, slack.command, slackLogger);
+  const authorizer = createAuthorizer({
+    roles: slack.roles,
+    defaultRole: slack.default_role,
+    client: app.client,
+    token: nonEmpty(slack.bot_token) ? slack.bot_token : undefined,
+    now: dependencies.now,
+  });
+  registerSlashCommand(app, dependencies, slack.command, authorizer, slackLogger);
+  registerButtonActions(app, { ...dependencies, command: slack.command, authorizer, logger: slackLogger });
   return {
     mode: socket ? 'socket' : 'http',
     app,
@@ -79,8 +89,23 @@ export function createSlackApp(dependencies: SlackAppDependencies): SlackApp {
   };
 }
 
-function registerSlashCommand(app: App, dependencies: SlackAppDependencies, command: string, logger: Logger): void {
+function registerSlashCommand(app: App, dependencies: SlackAppDependencies, command: string, authorizer: Authorizer, logger: Logger): void {
   app.command(command, async ({ command: received, ack, respond }) => {
+    const operation = slashCommandOperation(received.text);
+    if (operation !== undefined) {
+      let refusal: string | undefined;
+      try {
+        const decision = await authorizer(received.user_id, operation);
+        if (!decision.allowed) refusal = decision.reason ?? 'Your pipewarden role does not allow that.';
+      } catch (error) {
+        logger.error({ err: error, user: received.user_id }, `could not look up the Slack user groups of ${received.user_id}: ${errorMessage(error)}`);
+        refusal = 'pipewarden could not check your role (the Slack user-group lookup failed; see its log). Try again in a moment.';
+      }
+      if (refusal !== undefined) {
+        await ack({ response_type: 'ephemeral', text: refusal });
+        return;
+      }
+    }
     const plan = planSlashCommand(received.text, { ...dependencies, userId: received.user_id, command });
     if (plan.kind === 'reply') {
       await ack({ response_type: 'ephemeral', text: plan.text });

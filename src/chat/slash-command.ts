@@ -14,6 +14,7 @@ import { cancelSilence, insertSilence } from '../store/silences.ts';
 import { ACTIONS } from '../runbooks/actions/registry.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import { runbookMayBeDestructive } from '../runbooks/plan-run.ts';
+import type { ChatOperation } from './access-control.ts';
 
 export interface SlashCommandContext {
   pool: pg.Pool;
@@ -37,6 +38,8 @@ interface Subcommand {
   name: string;
   args: string;
   summary: string;
+  /** What the role must allow; undefined for `help`, which shows nothing of the state. */
+  operation?: ChatOperation;
   /** Undefined while the subcommand is not built yet (it then says so instead of pretending). */
   plan?: (args: readonly string[], context: SlashCommandContext) => SlashCommandPlan;
 }
@@ -48,16 +51,16 @@ const TIMELINE_LIMIT = 15;
 
 const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'help', args: '', summary: 'this list', plan: (_args, context) => ({ kind: 'reply', text: helpText(context.command) }) },
-  { name: 'status', args: '[ASSET|GLOB]', summary: 'health of assets, with the latest findings' },
-  { name: 'incidents', args: '', summary: 'the open and acknowledged incidents', plan: planIncidents },
-  { name: 'ack', args: 'ID', summary: 'acknowledge an incident: reminders stop', plan: (args, context) => planIncidentAction('ack', args, context) },
-  { name: 'resolve', args: 'ID', summary: 'resolve an incident by hand', plan: (args, context) => planIncidentAction('resolve', args, context) },
-  { name: 'silence', args: 'TARGET DURATION [reason]', summary: 'keep an asset glob (or a check glob with `:`) quiet, e.g. `silence "analytics.raw.*" 2h rebuilding`', plan: planSilence },
-  { name: 'unsilence', args: 'ID', summary: 'end a silence now', plan: planUnsilence },
-  { name: 'runbooks', args: '', summary: 'the runbooks pipewarden knows', plan: planRunbooks },
-  { name: 'run', args: 'RUNBOOK ASSET [--dry-run]', summary: 'run a runbook against an asset' },
-  { name: 'explain', args: 'ID', summary: 'observed vs expected, baseline, blast radius, timeline, what runbooks tried', plan: planExplain },
-  { name: 'expected', args: 'ID', summary: 'mark the finding as expected: it leaves the baseline' },
+  { name: 'status', operation: 'read', args: '[ASSET|GLOB]', summary: 'health of assets, with the latest findings' },
+  { name: 'incidents', operation: 'read', args: '', summary: 'the open and acknowledged incidents', plan: planIncidents },
+  { name: 'ack', operation: 'acknowledge', args: 'ID', summary: 'acknowledge an incident: reminders stop', plan: (args, context) => planIncidentAction('ack', args, context) },
+  { name: 'resolve', operation: 'resolve', args: 'ID', summary: 'resolve an incident by hand', plan: (args, context) => planIncidentAction('resolve', args, context) },
+  { name: 'silence', operation: 'silence', args: 'TARGET DURATION [reason]', summary: 'keep an asset glob (or a check glob with `:`) quiet, e.g. `silence "analytics.raw.*" 2h rebuilding`', plan: planSilence },
+  { name: 'unsilence', operation: 'unsilence', args: 'ID', summary: 'end a silence now', plan: planUnsilence },
+  { name: 'runbooks', operation: 'read', args: '', summary: 'the runbooks pipewarden knows', plan: planRunbooks },
+  { name: 'run', operation: 'run_runbook', args: 'RUNBOOK ASSET [--dry-run]', summary: 'run a runbook against an asset' },
+  { name: 'explain', operation: 'read', args: 'ID', summary: 'observed vs expected, baseline, blast radius, timeline, what runbooks tried', plan: planExplain },
+  { name: 'expected', operation: 'mark_expected', args: 'ID', summary: 'mark the finding as expected: it leaves the baseline' },
 ];
 
 export const SUBCOMMAND_NAMES: readonly string[] = SUBCOMMANDS.map((subcommand) => subcommand.name);
@@ -71,6 +74,17 @@ export function planSlashCommand(text: string, context: SlashCommandContext): Sl
   if (subcommand === undefined) return usage(context.command, `unknown subcommand \`${name}\``);
   if (subcommand.plan === undefined) return { kind: 'reply', text: `\`${context.command} ${subcommand.name}\` is not available yet in this build.` };
   return subcommand.plan(args, context);
+}
+
+/**
+ * What the command would do, for the role check: undefined for `help`, an unknown subcommand or
+ * text that does not split (those only get help or a usage line back).
+ */
+export function slashCommandOperation(text: string): ChatOperation | undefined {
+  const split = splitWords(text);
+  const name = split.ok ? split.words[0] : undefined;
+  if (name === undefined) return undefined;
+  return SUBCOMMANDS.find((candidate) => candidate.name === name.toLowerCase())?.operation;
 }
 
 export function helpText(command: string): string {

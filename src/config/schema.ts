@@ -149,6 +149,14 @@ export const slackSchema = z.strictObject({
     .default('/pipewarden')
     .describe('The slash command, as created in the Slack app (see slack/manifest.yaml).'),
   api_url: z.url().optional().describe('Slack Web API base URL; only for a proxy in front of Slack. Default: https://slack.com/api/.'),
+  roles: z
+    .record(z.string().regex(/^[UWS][A-Z0-9]+$/, 'expected a Slack user id (U…, W…) or user-group id (S…)'), z.enum(['viewer', 'responder', 'admin']))
+    .default({})
+    .describe('Role by Slack user id (U…/W…) or user-group id (S…): viewer reads; responder also acknowledges, resolves, silences, approves and runs runbooks; admin may do everything. A person gets the highest role any of their ids grants; user groups need the usergroups:read scope.'),
+  default_role: z
+    .enum(['viewer', 'responder', 'admin', 'none'])
+    .default('viewer')
+    .describe('The role of Slack users not listed in `roles` (`none`: they can do nothing from Slack).'),
 });
 
 const SEVERITIES = ['warning', 'error', 'critical'] as const;

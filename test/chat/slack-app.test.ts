@@ -33,7 +33,7 @@ const config = () =>
   daemonConfig(state.url, { shop: 'postgres://unused@127.0.0.1:1/shop' }, {
     monitors: [{ assets: 'shop.*', owner: 'inventory', freshness: true }],
     owners: { inventory: {} },
-    slack: { signing_secret: SECRET, bot_token: 'xoxb-test', api_url: `${slackApi.url}/api/` },
+    slack: { signing_secret: SECRET, bot_token: 'xoxb-test', api_url: `${slackApi.url}/api/`, roles: { [USER]: 'responder' } },
   });
 
 beforeAll(async () => {

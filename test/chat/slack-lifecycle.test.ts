@@ -32,7 +32,7 @@ beforeAll(async () => {
     schedule: { sweep: '* * * * * *', profile: '0 0 1 1 *' },
     monitors: [{ assets: ASSET, owner: 'inventory', freshness: { column: 'loaded_at', warn_after: '5m', error_after: '10m' } }],
     owners: { inventory: { slack: '#inventory-data' } },
-    slack: { signing_secret: SECRET, bot_token: 'xoxb-lifecycle', api_url: slack.url },
+    slack: { signing_secret: SECRET, bot_token: 'xoxb-lifecycle', api_url: slack.url, roles: { U0ANA: 'responder' } },
   });
   daemon = await startDaemon({ config, env: {}, logger: testLogger() });
 }, 60_000);

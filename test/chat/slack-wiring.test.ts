@@ -9,6 +9,7 @@ import { HttpSlackReceiver, SLACK_COMMANDS_PATH } from '../../src/chat/slack-rec
 import { signSlackRequest } from '../../src/chat/slack-signature.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import { startDaemon, type RunningDaemon } from '../../src/main.ts';
+import { slackSchema } from '../../src/config/schema.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { daemonConfig } from '../daemon/daemon-config.ts';
 import { freePort } from '../helpers/free-port.ts';
@@ -83,8 +84,8 @@ describe('createSlackApp', () => {
 
   it('is not wanted with only a bot token (the outgoing side alone) or empty values', () => {
     expect(slackAppWanted(undefined)).toBe(false);
-    expect(slackAppWanted({ bot_token: 'xoxb-test', command: '/pipewarden' })).toBe(false);
-    expect(slackAppWanted({ signing_secret: '', app_token: '', command: '/pipewarden' })).toBe(false);
-    expect(slackAppWanted({ signing_secret: SECRET, command: '/pipewarden' })).toBe(true);
+    expect(slackAppWanted(slackSchema.parse({ bot_token: 'xoxb-test', command: '/pipewarden' }))).toBe(false);
+    expect(slackAppWanted(slackSchema.parse({ signing_secret: '', app_token: '', command: '/pipewarden' }))).toBe(false);
+    expect(slackAppWanted(slackSchema.parse({ signing_secret: SECRET, command: '/pipewarden' }))).toBe(true);
   });
 });
