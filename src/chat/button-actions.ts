@@ -86,7 +86,13 @@ export function registerButtonActions(app: App, dependencies: ButtonActionDepend
 
 async function clicked(button: Button, click: Click, dependencies: ButtonActionDependencies): Promise<string> {
   if (button.operation !== undefined) {
-    const decision = await dependencies.authorizer(click.userId, button.operation);
+    let decision;
+    try {
+      decision = await dependencies.authorizer(click.userId, button.operation);
+    } catch (error) {
+      dependencies.logger.error({ err: error, user: click.userId }, `could not look up the Slack user groups of ${click.userId}: ${errorMessage(error)}`);
+      return 'pipewarden could not check your role (the Slack user-group lookup failed; see its log); nothing changed. Try again in a moment.';
+    }
     if (!decision.allowed) return decision.reason ?? 'Your pipewarden role does not allow that.';
   }
   return button.handle(click, dependencies);

@@ -13,6 +13,7 @@ import type { HttpServer } from '../http/server.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { HttpSlackReceiver } from './slack-receiver.ts';
+import type { ChatOperation } from './access-control.ts';
 import { registerButtonActions } from './button-actions.ts';
 import { createAuthorizer, type Authorizer } from './slack-roles.ts';
 import { planSlashCommand, slashCommandOperation } from './slash-command.ts';
@@ -89,29 +90,52 @@ export function createSlackApp(dependencies: SlackAppDependencies): SlackApp {
   };
 }
 
+/**
+ * How long a slash command waits for the role check (a user-group lookup at Slack when the cache
+ * is cold) before acknowledging empty: past it, the answer — refusal or result — comes through
+ * `response_url` instead of the acknowledgement, so Slack never times out on a slow lookup.
+ */
+export const ROLE_CHECK_WAIT_MS = 1_500;
+
 function registerSlashCommand(app: App, dependencies: SlackAppDependencies, command: string, authorizer: Authorizer, logger: Logger): void {
   app.command(command, async ({ command: received, ack, respond }) => {
+    let acked = false;
+    const ackEmpty = async (): Promise<void> => {
+      if (acked) return;
+      acked = true;
+      await ack();
+    };
+    // In the acknowledgement while it is not sent yet, through response_url after.
+    const answer = async (text: string): Promise<void> => {
+      if (acked) {
+        await respond({ response_type: 'ephemeral', text });
+        return;
+      }
+      acked = true;
+      await ack({ response_type: 'ephemeral', text });
+    };
     const operation = slashCommandOperation(received.text);
     if (operation !== undefined) {
-      let refusal: string | undefined;
-      try {
-        const decision = await authorizer(received.user_id, operation);
-        if (!decision.allowed) refusal = decision.reason ?? 'Your pipewarden role does not allow that.';
-      } catch (error) {
-        logger.error({ err: error, user: received.user_id }, `could not look up the Slack user groups of ${received.user_id}: ${errorMessage(error)}`);
-        refusal = 'pipewarden could not check your role (the Slack user-group lookup failed; see its log). Try again in a moment.';
-      }
+      const check = refusalFor(authorizer, received.user_id, operation, logger);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), ROLE_CHECK_WAIT_MS);
+      });
+      const first = await Promise.race([check, late]);
+      clearTimeout(timer);
+      if (first === 'late') await ackEmpty();
+      const refusal = await check;
       if (refusal !== undefined) {
-        await ack({ response_type: 'ephemeral', text: refusal });
+        await answer(refusal);
         return;
       }
     }
     const plan = planSlashCommand(received.text, { ...dependencies, userId: received.user_id, command });
     if (plan.kind === 'reply') {
-      await ack({ response_type: 'ephemeral', text: plan.text });
+      await answer(plan.text);
       return;
     }
-    await ack();
+    await ackEmpty();
     let text: string;
     try {
       text = await plan.run();
@@ -121,6 +145,17 @@ function registerSlashCommand(app: App, dependencies: SlackAppDependencies, comm
     }
     await respond({ response_type: 'ephemeral', text });
   });
+}
+
+/** Undefined when the user's role allows the operation; else what they are told. */
+async function refusalFor(authorizer: Authorizer, userId: string, operation: ChatOperation, logger: Logger): Promise<string | undefined> {
+  try {
+    const decision = await authorizer(userId, operation);
+    return decision.allowed ? undefined : (decision.reason ?? 'Your pipewarden role does not allow that.');
+  } catch (error) {
+    logger.error({ err: error, user: userId }, `could not look up the Slack user groups of ${userId}: ${errorMessage(error)}`);
+    return 'pipewarden could not check your role (the Slack user-group lookup failed; see its log). Try again in a moment.';
+  }
 }
 
 function nonEmpty(value: string | undefined): value is string {

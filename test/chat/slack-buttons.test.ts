@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSlackApp, type SlackApp } from '../../src/chat/slack-app.ts';
+import { createSlackApp, ROLE_CHECK_WAIT_MS, type SlackApp } from '../../src/chat/slack-app.ts';
 import { SLACK_ACTIONS_PATH, SLACK_COMMANDS_PATH } from '../../src/chat/slack-receiver.ts';
 import { signSlackRequest } from '../../src/chat/slack-signature.ts';
 import { HttpServer } from '../../src/http/server.ts';
@@ -315,5 +315,67 @@ describe('roles', () => {
     expect(listed?.body).toMatchObject({ text: expect.stringContaining(`#${id} open`) });
     const help = await command('help', VIEWER);
     expect(help.json).toMatchObject({ text: expect.stringContaining('subcommands') });
+  });
+});
+
+describe('roles with a slow or failing user-group lookup', () => {
+  let slowServer: HttpServer;
+  const slowSlackApi = new RecordingHttpServer();
+
+  beforeAll(async () => {
+    await slowSlackApi.start();
+    slowServer = new HttpServer({ host: '127.0.0.1', port: 0, logger: testLogger(), metrics: new Metrics() });
+    const slowConfig = daemonConfig(state.url, { shop: 'postgres://unused@127.0.0.1:1/shop' }, {
+      monitors: [{ assets: 'shop.*', owner: 'inventory', freshness: true }],
+      owners: { inventory: {} },
+      slack: { signing_secret: SECRET, bot_token: 'xoxb-slow', api_url: `${slowSlackApi.url}/api/`, roles: { [ONCALL_GROUP]: 'responder' } },
+    });
+    createSlackApp({ config: slowConfig, pool: state.pool(), logger: testLogger(), now: () => new Date() }).mount(slowServer);
+    await slowServer.listen();
+  });
+
+  afterAll(async () => {
+    await slowServer?.close(1_000);
+    await slowSlackApi.stop();
+  });
+
+  async function slowCommand(text: string, userId: string): Promise<{ status: number; raw: string; ms: number }> {
+    const body = new URLSearchParams({ command: '/pipewarden', text, user_id: userId, user_name: 'someone', team_id: 'T0TEAM', channel_id: 'C0INVENTORY', response_url: `${responseUrl.url}/commands/slow`, trigger_id: 't' }).toString();
+    const started = performance.now();
+    const response = await fetch(`${slowServer.url}${SLACK_COMMANDS_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, SECRET, Math.floor(Date.now() / 1000)) },
+      body,
+    });
+    return { status: response.status, raw: await response.text(), ms: performance.now() - started };
+  }
+
+  // First in this block: nothing is cached yet.
+  it('a failed group lookup refuses the click and the command (nothing changes) and is not cached', async () => {
+    slowSlackApi.respondWith([{ body: { ok: false, error: 'missing_scope', needed: 'usergroups:read' } }, { body: { ok: false, error: 'missing_scope', needed: 'usergroups:read' } }]);
+    const id = await openIncident('shop.failed_lookup');
+    const sent = await slowCommand(`ack ${id}`, VIEWER);
+    expect(JSON.parse(sent.raw)).toEqual({ response_type: 'ephemeral', text: expect.stringMatching(/^pipewarden could not check your role/) });
+    const payload = { type: 'block_actions', user: { id: GROUPIE }, team: { id: 'T0TEAM' }, api_app_id: 'A0APP', response_url: `${responseUrl.url}/actions/slow`, actions: [{ action_id: SLACK_ACTIONS.acknowledge, type: 'button', value: id }] };
+    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    await fetch(`${slowServer.url}${SLACK_ACTIONS_PATH}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, SECRET, Math.floor(Date.now() / 1000)) }, body });
+    const [answered] = await responseUrl.waitForRequests(1);
+    expect(answered?.body).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^pipewarden could not check your role .*; nothing changed\./) });
+    expect(await incident(id)).toMatchObject({ status: 'open', acknowledged_by: null });
+    expect(slowSlackApi.requests.map((request) => request.pathname)).toEqual(['/api/usergroups.users.list', '/api/usergroups.users.list']);
+  });
+
+  it('a slash command whose group lookup is slow is acknowledged empty in time, and the refusal comes through response_url', async () => {
+    slowSlackApi.respondWith([{ delayMs: ROLE_CHECK_WAIT_MS + 1_000, body: { ok: true, users: ['U0SOMEONE'] } }]);
+    const id = await openIncident('shop.slow_lookup');
+    const sent = await slowCommand(`ack ${id}`, VIEWER);
+    expect(sent.status).toBe(200);
+    expect(sent.raw).toBe('');
+    expect(sent.ms).toBeGreaterThanOrEqual(ROLE_CHECK_WAIT_MS - 100);
+    expect(sent.ms).toBeLessThan(ROLE_CHECK_WAIT_MS + 800);
+    const [refusal] = await responseUrl.waitForRequests(1);
+    expect(refusal?.body).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^You have the viewer role; acknowledge needs responder/) });
+    expect(await incident(id)).toMatchObject({ status: 'open', acknowledged_by: null });
+    expect(slowSlackApi.requests.map((request) => request.pathname)).toEqual(['/api/usergroups.users.list']);
   });
 });
