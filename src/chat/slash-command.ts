@@ -15,6 +15,7 @@ import { ACTIONS } from '../runbooks/actions/registry.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import { runbookMayBeDestructive } from '../runbooks/plan-run.ts';
 import type { ChatOperation } from './access-control.ts';
+import { planExpected, planStatus } from './status-commands.ts';
 
 export interface SlashCommandContext {
   pool: pg.Pool;
@@ -51,7 +52,7 @@ const TIMELINE_LIMIT = 15;
 
 const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'help', args: '', summary: 'this list', plan: (_args, context) => ({ kind: 'reply', text: helpText(context.command) }) },
-  { name: 'status', operation: 'read', args: '[ASSET|GLOB]', summary: 'health of assets, with the latest findings' },
+  { name: 'status', operation: 'read', args: '[ASSET|GLOB]', summary: 'health of assets, with the latest findings', plan: planStatus },
   { name: 'incidents', operation: 'read', args: '', summary: 'the open and acknowledged incidents', plan: planIncidents },
   { name: 'ack', operation: 'acknowledge', args: 'ID', summary: 'acknowledge an incident: reminders stop', plan: (args, context) => planIncidentAction('ack', args, context) },
   { name: 'resolve', operation: 'resolve', args: 'ID', summary: 'resolve an incident by hand', plan: (args, context) => planIncidentAction('resolve', args, context) },
@@ -60,7 +61,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'runbooks', operation: 'read', args: '', summary: 'the runbooks pipewarden knows', plan: planRunbooks },
   { name: 'run', operation: 'run_runbook', args: 'RUNBOOK ASSET [--dry-run]', summary: 'run a runbook against an asset' },
   { name: 'explain', operation: 'read', args: 'ID', summary: 'observed vs expected, baseline, blast radius, timeline, what runbooks tried', plan: planExplain },
-  { name: 'expected', operation: 'mark_expected', args: 'ID', summary: 'mark the finding as expected: it leaves the baseline' },
+  { name: 'expected', operation: 'mark_expected', args: 'ID', summary: 'mark the finding as expected: it leaves the baseline', plan: planExpected },
 ];
 
 export const SUBCOMMAND_NAMES: readonly string[] = SUBCOMMANDS.map((subcommand) => subcommand.name);
