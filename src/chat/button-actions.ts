@@ -23,6 +23,9 @@ import { withTransaction } from '../store/transaction.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ChatOperation } from './access-control.ts';
 import type { Authorizer } from './slack-roles.ts';
+import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
+import { runForIncident } from './run-command.ts';
+import { planExpected } from './status-commands.ts';
 
 export const BUTTON_SILENCE_MS = 60 * 60_000;
 
@@ -34,6 +37,8 @@ export interface ButtonActionDependencies {
   /** The configured slash command, for the answers that point at it. */
   command: string;
   authorizer: Authorizer;
+  /** The runbooks the daemon loaded; undefined until they are. */
+  runbooks?: () => readonly LoadedRunbook[] | undefined;
 }
 
 interface Click {
@@ -57,14 +62,8 @@ const BUTTONS: readonly Button[] = [
   { actionId: SLACK_ACTIONS.silence1h, operation: 'silence', handle: silenceIncident },
   { actionId: SLACK_ACTIONS.approve, operation: 'approve', handle: (click, deps) => decide('approved', click, deps) },
   { actionId: SLACK_ACTIONS.reject, operation: 'approve', handle: (click, deps) => decide('rejected', click, deps) },
-  {
-    actionId: SLACK_ACTIONS.runRunbook,
-    handle: (click, deps) => Promise.resolve(`To run a runbook for incident #${click.value}, use \`${deps.command} run RUNBOOK ASSET\` (\`${deps.command} runbooks\` lists them; \`${deps.command} explain ${click.value}\` shows the asset).`),
-  },
-  {
-    actionId: SLACK_ACTIONS.markExpected,
-    handle: (click, deps) => Promise.resolve(`To mark the finding of incident #${click.value} as expected, use \`${deps.command} expected ${click.value}\`.`),
-  },
+  { actionId: SLACK_ACTIONS.runRunbook, operation: 'run_runbook', handle: runRunbook },
+  { actionId: SLACK_ACTIONS.markExpected, operation: 'mark_expected', handle: markExpected },
 ];
 
 export function registerButtonActions(app: App, dependencies: ButtonActionDependencies): void {
@@ -163,4 +162,17 @@ async function decide(decision: ApprovalDecision, click: Click, deps: ButtonActi
   if (result.mine) return `Step \`${step}\` of run #${run.id} (${run.runbook}) ${decision}.`;
   const { stands } = result;
   return `Step \`${step}\` of run #${run.id} was already ${stands.decision} by ${stands.decided_by.startsWith('U') || stands.decided_by.startsWith('W') ? `<@${stands.decided_by}>` : stands.decided_by} at ${stands.decided_at.toISOString()}; that decision stands and nothing changed.`;
+}
+
+/** The runbook that matches the incident, run as `/pipewarden run` would (a destructive one asks for the command with `--yes`). */
+async function runRunbook(click: Click, deps: ButtonActionDependencies): Promise<string> {
+  if (!INCIDENT_ID.test(click.value)) return `This button names no incident (${JSON.stringify(click.value)}); nothing started.`;
+  return runForIncident(click.value, { ...deps, userId: click.userId, runbooks: deps.runbooks?.() });
+}
+
+/** Same as `/pipewarden expected ID`. */
+async function markExpected(click: Click, deps: ButtonActionDependencies): Promise<string> {
+  if (!INCIDENT_ID.test(click.value)) return `This button names no incident (${JSON.stringify(click.value)}); nothing changed.`;
+  const plan = planExpected([click.value], { ...deps, userId: click.userId });
+  return plan.kind === 'reply' ? plan.text : plan.run();
 }

@@ -16,6 +16,7 @@ import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import { runbookMayBeDestructive } from '../runbooks/plan-run.ts';
 import type { ChatOperation } from './access-control.ts';
 import { planExpected, planStatus } from './status-commands.ts';
+import { planRunCommand } from './run-command.ts';
 
 export interface SlashCommandContext {
   pool: pg.Pool;
@@ -59,7 +60,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'silence', operation: 'silence', args: 'TARGET DURATION [reason]', summary: 'keep an asset glob (or a check glob with `:`) quiet, e.g. `silence "analytics.raw.*" 2h rebuilding`', plan: planSilence },
   { name: 'unsilence', operation: 'unsilence', args: 'ID', summary: 'end a silence now', plan: planUnsilence },
   { name: 'runbooks', operation: 'read', args: '', summary: 'the runbooks pipewarden knows', plan: planRunbooks },
-  { name: 'run', operation: 'run_runbook', args: 'RUNBOOK ASSET [--dry-run]', summary: 'run a runbook against an asset' },
+  { name: 'run', operation: 'run_runbook', args: 'RUNBOOK ASSET [--param NAME=VALUE] [--dry-run] [--yes]', summary: 'run a runbook against an asset (`--dry-run` shows the plan; a destructive one needs `--yes`)', plan: planRunCommand },
   { name: 'explain', operation: 'read', args: 'ID', summary: 'observed vs expected, baseline, blast radius, timeline, what runbooks tried', plan: planExplain },
   { name: 'expected', operation: 'mark_expected', args: 'ID', summary: 'mark the finding as expected: it leaves the baseline', plan: planExpected },
 ];

@@ -215,12 +215,17 @@ describe('incident buttons', () => {
     expect((await timeline(id)).find((event) => event.type === 'silenced')).toMatchObject({ actor: RESPONDER, source: 'slack', detail: { silence: String(silence?.id) } });
   });
 
-  it('Run runbook and Mark expected point at the slash command', async () => {
+  it('Run runbook and Mark expected need the responder role, and then act like their slash commands', async () => {
     const id = await openIncident('shop.pointers');
     await click(SLACK_ACTIONS.runRunbook, id, VIEWER);
-    expect(await answer()).toContain('`/pipewarden run RUNBOOK ASSET`');
+    expect(await answer()).toMatch(/run runbook needs responder/);
     await click(SLACK_ACTIONS.markExpected, id, VIEWER);
-    expect(await answer(2)).toContain(`\`/pipewarden expected ${id}\``);
+    expect(await answer(2)).toMatch(/mark expected needs responder/);
+    // This app was given no runbooks, and the incident's finding was never stored (applyFindings alone).
+    await click(SLACK_ACTIONS.runRunbook, id, RESPONDER);
+    expect(await answer(3)).toBe('pipewarden has not loaded its runbooks yet; try again in a moment.');
+    await click(SLACK_ACTIONS.markExpected, id, RESPONDER);
+    expect(await answer(4)).toBe(`Incident #${id} has no stored finding to mark (retention may have removed it).`);
   });
 
   it('an unsigned click gets 401 and changes nothing', async () => {
