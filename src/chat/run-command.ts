@@ -15,7 +15,9 @@ import { matchRunbook } from '../runbooks/match-runbooks.ts';
 import { planRun } from '../runbooks/plan-run.ts';
 import { runVariables } from '../runbooks/run-session.ts';
 import { resolveParams, startRun } from '../runbooks/start-run.ts';
+import { insertIncidentEvents } from '../store/incident-records.ts';
 import { selectActiveIncidentForAsset } from '../store/runbook-runs.ts';
+import { withTransaction } from '../store/transaction.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { SlashCommandContext, SlashCommandPlan } from './slash-command.ts';
 
@@ -78,7 +80,15 @@ export async function requestRun(request: RunRequest, deps: RunDependencies): Pr
     const steps = plan.steps.filter((step) => step.mayRun && step.destructive.value).map((step) => step.name);
     return `\`${runbook.definition.name}\` is destructive (steps ${steps.join(', ')} change data or state others rely on). Review it with \`${deps.command} run ${request.runbook} ${request.asset} --dry-run\`, then add \`--yes\` to start it.`;
   }
-  const run = await startRun(deps.pool, runbook, { asset: request.asset, params, startedBy, now: deps.now(), ...(incident === undefined ? {} : { incidentId: incident.id, finding: incident.finding }) });
+  const run = await withTransaction(deps.pool, async (client) => {
+    const queued = await startRun(client, runbook, { asset: request.asset, params, startedBy, now: deps.now(), ...(incident === undefined ? {} : { incidentId: incident.id, finding: incident.finding }) });
+    // Started by a person: their name goes on the incident's timeline with the run.
+    if (incident !== undefined) {
+      const detail = { run: queued.id, runbook: runbook.definition.name, message: `run #${queued.id} of ${runbook.definition.name} started` };
+      await insertIncidentEvents(client, [{ incidentId: incident.id, type: 'runbook_started', actor: deps.userId, source: 'slack', detail }], deps.now());
+    }
+    return queued;
+  });
   const where = incident === undefined ? `\`pipewarden runbook show ${run.id}\` follows it` : `its progress shows on incident #${incident.id}'s message`;
   return `Queued run #${run.id} of \`${runbook.definition.name}\` on \`${request.asset}\`, started by <@${deps.userId}>; pipewarden's executor starts it within seconds and ${where}.`;
 }

@@ -15,6 +15,8 @@ import { ACTIONS } from '../runbooks/actions/registry.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import { runbookMayBeDestructive } from '../runbooks/plan-run.ts';
 import type { ChatOperation } from './access-control.ts';
+import { attemptLine } from '../cli/runbook-format.ts';
+import { selectRunsForIncident } from '../store/runbook-runs.ts';
 import { planExpected, planStatus } from './status-commands.ts';
 import { planRunCommand } from './run-command.ts';
 
@@ -228,6 +230,7 @@ function planExplain(args: readonly string[], context: SlashCommandContext): Sla
       const bucket = finding.bucket === undefined ? '' : ` for the bucket of ${finding.bucket}`;
       const shown = events.slice(-TIMELINE_LIMIT);
       const earlier = events.length > shown.length ? [`…${events.length - shown.length} earlier entries: \`pipewarden incidents show ${incident.id}\``] : [];
+      const runs = await selectRunsForIncident(context.pool, incident.id);
       return [
         incidentLine(incident),
         `Observed ${finding.observed ?? 'nothing (could not measure)'}, ${expected}${score}${bucket}.`,
@@ -235,6 +238,7 @@ function planExplain(args: readonly string[], context: SlashCommandContext): Sla
         '*Timeline*',
         ...earlier,
         ...shown.map((event) => `• ${event.at.toISOString()} ${timelineLine(event)}`),
+        ...(runs.length === 0 ? [] : ['*What runbooks tried*', ...runs.flatMap(({ run, attempts }) => [`• run #${run.id} ${run.runbook}: ${run.status}${run.outcome === null ? '' : ` — ${run.outcome}`}`, ...attempts.map((attempt) => `    ◦ ${attemptLine(attempt)}`)])]),
       ].join('\n');
     },
   };

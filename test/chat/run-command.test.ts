@@ -74,6 +74,10 @@ describe('/pipewarden run', () => {
   it('queues the run as the Slack user, on the asset’s open incident and its finding', async () => {
     expect(await answer(`run reload ${ASSET} --param day=2026-12-01`)).toMatch(new RegExp(`^Queued run #\\d+ of \`reload\` on \`${ASSET.replaceAll('.', '\\.')}\`, started by <@U0ANA>; .*incident #${incidentId}'s message`));
     expect(await runs()).toEqual([expect.objectContaining({ runbook: 'reload', started_by: 'slack:U0ANA', incident_id: incidentId, finding: expect.objectContaining({ check: STALE.check }), params: { day: '2026-12-01' } })]);
+    const { rows } = await state.pool().query('SELECT type, actor, source FROM incident_events WHERE incident_id = $1 AND type = $2', [incidentId, 'runbook_started']);
+    expect(rows).toEqual([{ type: 'runbook_started', actor: 'U0ANA', source: 'slack' }]);
+    // `explain` now shows what the runbook tried (queued, nothing yet).
+    expect(await answer(`explain ${incidentId}`)).toMatch(/\*What runbooks tried\*\n• run #\d+ reload: queued/);
   });
 
   it('refuses a destructive run without --yes, and queues it with', async () => {
