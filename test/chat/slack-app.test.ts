@@ -9,7 +9,6 @@ import { SLACK_ACTIONS_PATH, SLACK_COMMANDS_PATH, SLACK_EVENTS_PATH } from '../.
 import { signSlackRequest } from '../../src/chat/slack-signature.ts';
 import { SUBCOMMAND_NAMES } from '../../src/chat/slash-command.ts';
 import { HttpServer } from '../../src/http/server.ts';
-import { applyFindings } from '../../src/incidents/apply-findings.ts';
 import { ACTIONS } from '../../src/runbooks/actions/registry.ts';
 import { loadRunbooksOrThrow } from '../../src/runbooks/load-runbooks.ts';
 import type { LoadedRunbook } from '../../src/runbooks/loaded-runbook.ts';
@@ -17,6 +16,7 @@ import { selectIncidentTimeline } from '../../src/store/incident-records.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { daemonConfig } from '../daemon/daemon-config.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { openTestIncident } from '../helpers/slack-requests.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { RecordingHttpServer } from '../helpers/recording-http-server.ts';
 
@@ -119,10 +119,8 @@ function command(text: string, signing: Signing = 'valid'): Promise<Sent> {
   return post(SLACK_COMMANDS_PATH, body, 'application/x-www-form-urlencoded', headersFor(body, signing));
 }
 
-async function openIncident(asset: string): Promise<string> {
-  await applyFindings(state.pool(), config(), [{ check: `freshness:${asset}`, kind: 'freshness', asset, status: 'fail', observed: 1, message: `${asset} is stale` }], new Date());
-  const { rows } = await state.pool().query<{ id: string }>("SELECT id FROM incidents WHERE asset = $1 AND status <> 'resolved'", [asset]);
-  return String(rows[0]?.id);
+function openIncident(asset: string): Promise<string> {
+  return openTestIncident(state.pool(), config(), asset);
 }
 
 async function incident(id: string) {

@@ -10,7 +10,6 @@ import { createSlackApp, ROLE_CHECK_WAIT_MS, type SlackApp } from '../../src/cha
 import { SLACK_ACTIONS_PATH, SLACK_COMMANDS_PATH } from '../../src/chat/slack-receiver.ts';
 import { signSlackRequest } from '../../src/chat/slack-signature.ts';
 import { HttpServer } from '../../src/http/server.ts';
-import { applyFindings } from '../../src/incidents/apply-findings.ts';
 import { SLACK_ACTIONS } from '../../src/notify/slack-message.ts';
 import { selectIncidentTimeline } from '../../src/store/incident-records.ts';
 import { selectApproval } from '../../src/store/runbook-approvals.ts';
@@ -18,6 +17,7 @@ import { insertRun } from '../../src/store/runbook-runs.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { daemonConfig } from '../daemon/daemon-config.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { blockActionsBody, openTestIncident, slashCommandBody } from '../helpers/slack-requests.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { RecordingHttpServer } from '../helpers/recording-http-server.ts';
 import { startSlackApiTestServer, type SlackApiTestServer } from '../helpers/slack-api-server.ts';
@@ -74,20 +74,7 @@ let clicks = 0;
 
 async function click(actionId: string, value: string, userId: string, signed = true): Promise<{ status: number; text: string; ms: number }> {
   clicks += 1;
-  const payload = {
-    type: 'block_actions',
-    user: { id: userId, username: 'someone', team_id: 'T0TEAM' },
-    team: { id: 'T0TEAM', domain: 'acme' },
-    api_app_id: 'A0APP',
-    token: 'deprecated',
-    trigger_id: `1.2.${clicks}`,
-    container: { type: 'message', message_ts: '1700000000.000100', channel_id: 'C0INVENTORY', is_ephemeral: false },
-    channel: { id: 'C0INVENTORY', name: 'inventory-data' },
-    message: { type: 'message', ts: '1700000000.000100', text: 'incident' },
-    response_url: `${responseUrl.url}/actions/T0TEAM/${clicks}`,
-    actions: [{ action_id: actionId, block_id: 'pipewarden_actions', type: 'button', value, text: { type: 'plain_text', text: actionId }, action_ts: '1700000001.000000' }],
-  };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const body = blockActionsBody(actionId, value, { userId, responseUrl: `${responseUrl.url}/actions/T0TEAM/${clicks}`, triggerId: `1.2.${clicks}` });
   const headers = signed ? signSlackRequest(body, SECRET, Math.floor(Date.now() / 1000)) : {};
   const started = performance.now();
   const response = await fetch(`${server.url}${SLACK_ACTIONS_PATH}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
@@ -103,7 +90,7 @@ async function answer(n = 1): Promise<string> {
 }
 
 async function command(text: string, userId: string): Promise<{ status: number; json: unknown }> {
-  const body = new URLSearchParams({ command: '/pipewarden', text, user_id: userId, user_name: 'someone', team_id: 'T0TEAM', channel_id: 'C0INVENTORY', response_url: `${responseUrl.url}/commands/1`, trigger_id: 't' }).toString();
+  const body = slashCommandBody(text, { userId, responseUrl: `${responseUrl.url}/commands/1` });
   const response = await fetch(`${server.url}${SLACK_COMMANDS_PATH}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, SECRET, Math.floor(Date.now() / 1000)) },
@@ -113,10 +100,8 @@ async function command(text: string, userId: string): Promise<{ status: number; 
   return { status: response.status, json: raw === '' ? undefined : (JSON.parse(raw) as unknown) };
 }
 
-async function openIncident(asset: string): Promise<string> {
-  await applyFindings(state.pool(), config(), [{ check: `freshness:${asset}`, kind: 'freshness', asset, status: 'fail', observed: 1, message: `${asset} is stale` }], new Date());
-  const { rows } = await state.pool().query<{ id: string }>("SELECT id FROM incidents WHERE asset = $1 AND status <> 'resolved'", [asset]);
-  return String(rows[0]?.id);
+function openIncident(asset: string): Promise<string> {
+  return openTestIncident(state.pool(), config(), asset);
 }
 
 async function incident(id: string) {

@@ -19,6 +19,7 @@ import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../h
 import { startRecordingHttpServer, type RecordingHttpServer } from '../helpers/recording-http-server.ts';
 import { runCliCaptured } from '../helpers/run-cli.ts';
 import { startSlackApiTestServer, type SlackApiCall, type SlackApiTestServer } from '../helpers/slack-api-server.ts';
+import { blockActionsBody, slashCommandBody } from '../helpers/slack-requests.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 const SECRET = 'lifecycle-secret';
@@ -58,25 +59,12 @@ async function signedPost(route: string, body: string): Promise<number> {
 
 function slash(text: string): Promise<number> {
   sent += 1;
-  return signedPost(SLACK_COMMANDS_PATH, new URLSearchParams({ command: '/pipewarden', text, user_id: RESPONDER, user_name: 'ana', team_id: 'T0', channel_id: 'C0INVENTORY', response_url: `${responses.url}/r/${sent}`, trigger_id: 't' }).toString());
+  return signedPost(SLACK_COMMANDS_PATH, slashCommandBody(text, { userId: RESPONDER, responseUrl: `${responses.url}/r/${sent}` }));
 }
 
 function clickButton(actionId: string, value: string): Promise<number> {
   sent += 1;
-  const payload = {
-    type: 'block_actions',
-    user: { id: RESPONDER, username: 'ana', team_id: 'T0' },
-    team: { id: 'T0', domain: 'acme' },
-    api_app_id: 'A0',
-    token: 'deprecated',
-    trigger_id: `t${sent}`,
-    container: { type: 'message', message_ts: '1', channel_id: 'C0INVENTORY', is_ephemeral: false },
-    channel: { id: 'C0INVENTORY', name: 'inventory-data' },
-    message: { type: 'message', ts: '1', text: 'incident' },
-    response_url: `${responses.url}/r/${sent}`,
-    actions: [{ action_id: actionId, block_id: 'b', type: 'button', value, text: { type: 'plain_text', text: actionId }, action_ts: '1' }],
-  };
-  return signedPost(SLACK_ACTIONS_PATH, `payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  return signedPost(SLACK_ACTIONS_PATH, blockActionsBody(actionId, value, { userId: RESPONDER, responseUrl: `${responses.url}/r/${sent}`, triggerId: `t${sent}` }));
 }
 
 async function incidentId(asset: string): Promise<string> {

@@ -12,6 +12,7 @@ import { testLogger } from '../helpers/logger.ts';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { startRecordingHttpServer, type RecordingHttpServer } from '../helpers/recording-http-server.ts';
 import { SLACK_CHANNEL_ID, slackTs, startSlackApiTestServer, type SlackApiTestServer } from '../helpers/slack-api-server.ts';
+import { slashCommandBody } from '../helpers/slack-requests.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 const SECRET = 'lifecycle-signing-secret';
@@ -44,7 +45,7 @@ afterAll(async () => {
 });
 
 async function slashCommand(text: string, user: string): Promise<Response> {
-  const body = new URLSearchParams({ command: '/pipewarden', text, user_id: user, user_name: 'ana', team_id: 'T0TEAM', channel_id: SLACK_CHANNEL_ID, response_url: `${responses.url}/respond`, trigger_id: 't' }).toString();
+  const body = slashCommandBody(text, { userId: user, responseUrl: `${responses.url}/respond` });
   const headers = { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, SECRET, Math.floor(Date.now() / 1000)) };
   return fetch(`${daemon.httpUrl}${SLACK_COMMANDS_PATH}`, { method: 'POST', headers, body });
 }
