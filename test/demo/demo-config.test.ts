@@ -3,10 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { slackAppWanted } from '../../src/chat/slack-app.ts';
 import { checkConfigFile } from '../../src/config/load-config.ts';
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import { seedDemoWarehouse } from '../../src/demo/seed-demo-warehouse.ts';
 import { DEMO_CONFIG_PATH } from '../../src/demo/demo-environment.ts';
+import { notificationChannels } from '../../src/notify/channels.ts';
 import { createBlankDatabase, type TestDatabase } from '../helpers/postgres.ts';
 
 const CONFIG_PATH = fileURLToPath(new URL('../../examples/demo/pipewarden.yaml', import.meta.url));
@@ -52,6 +54,12 @@ describe('examples/demo/pipewarden.yaml', () => {
     const check = await checkConfigFile(CONFIG_PATH, { DEMO_WAREHOUSE_URL: WAREHOUSE_URL });
     expect(check.problems).toEqual([]);
     expect(check.config?.runbooks.folder).toBe(path.resolve(path.dirname(CONFIG_PATH), '../../runbooks'));
+    // Slack stays off unless its tokens are in the environment, and then is on with them.
+    expect(check.config?.slack).toMatchObject({ bot_token: '', app_token: '', default_role: 'responder' });
+    expect(slackAppWanted(check.config?.slack)).toBe(false);
+    expect(notificationChannels(check.config as Config)).toEqual({ console: true, slack: false });
+    const withSlack = await checkConfigFile(CONFIG_PATH, { DEMO_WAREHOUSE_URL: WAREHOUSE_URL, SLACK_BOT_TOKEN: 'xoxb-demo', SLACK_APP_TOKEN: 'xapp-demo' });
+    expect(withSlack.config?.slack).toMatchObject({ bot_token: 'xoxb-demo', app_token: 'xapp-demo' });
     const missing = await checkConfigFile(CONFIG_PATH, {});
     expect(missing.problems.map((problem) => problem.message).join('\n')).toContain('DEMO_WAREHOUSE_URL');
   });
