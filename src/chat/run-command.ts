@@ -7,7 +7,7 @@
 
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
-import { errorMessage, RunbookError } from '../errors.ts';
+import { RunbookError } from '../errors.ts';
 import { planLines } from '../cli/runbook-format.ts';
 import { ACTIONS } from '../runbooks/actions/registry.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
@@ -15,7 +15,7 @@ import { matchRunbook } from '../runbooks/match-runbooks.ts';
 import { planRun } from '../runbooks/plan-run.ts';
 import { runVariables } from '../runbooks/run-session.ts';
 import { resolveParams, startRun } from '../runbooks/start-run.ts';
-import { insertIncidentEvents } from '../store/incident-records.ts';
+import { insertIncidentEvents, selectIncident } from '../store/incident-records.ts';
 import { selectActiveIncidentForAsset } from '../store/runbook-runs.ts';
 import { withTransaction } from '../store/transaction.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -104,18 +104,10 @@ export function planRunCommand(args: readonly string[], context: SlashCommandCon
 /** The Run runbook button: the runbook that matches the incident, run as `/pipewarden run` would. */
 export async function runForIncident(incidentId: string, deps: Omit<RunDependencies, 'runbooks'> & { runbooks: readonly LoadedRunbook[] | undefined; logger: Logger }): Promise<string> {
   if (deps.runbooks === undefined) return 'pipewarden has not loaded its runbooks yet; try again in a moment.';
-  const { rows } = await deps.pool.query<{ id: string; asset: string; severity: string; status: string; owner: string | null; last_finding: never }>(
-    'SELECT id, asset, severity, status, owner, last_finding FROM incidents WHERE id = $1',
-    [incidentId],
-  );
-  const incident = rows[0];
+  const incident = await selectIncident(deps.pool, incidentId);
   if (incident === undefined) return `No incident #${incidentId}; nothing started.`;
-  let matched: LoadedRunbook | undefined;
-  try {
-    matched = matchRunbook(deps.runbooks, { finding: incident.last_finding, incident: { ...incident, id: String(incident.id) } }, deps.logger);
-  } catch (error) {
-    return `Could not match a runbook to incident #${incidentId}: ${errorMessage(error)}`;
-  }
+  // matchRunbook logs and skips a runbook whose `when` cannot be evaluated; it does not throw.
+  const matched = matchRunbook(deps.runbooks, { finding: incident.last_finding, incident }, deps.logger);
   if (matched === undefined) return `No runbook matches incident #${incidentId}. \`${deps.command} runbooks\` lists them; \`${deps.command} run RUNBOOK ${incident.asset}\` runs one by hand.`;
   return requestRun({ runbook: matched.definition.name, asset: incident.asset, params: {}, dryRun: false, confirmed: false }, { ...deps, runbooks: deps.runbooks });
 }

@@ -9,12 +9,13 @@ import type { Config } from '../config/schema.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type Actor, type ManualActionResult } from '../incidents/manual-actions.ts';
-import { selectIncidents, selectIncidentTimeline, type IncidentEventRow, type IncidentRow } from '../store/incident-records.ts';
+import { selectIncidents, selectIncidentTimeline, type IncidentRow } from '../store/incident-records.ts';
 import { cancelSilence, insertSilence } from '../store/silences.ts';
 import { ACTIONS } from '../runbooks/actions/registry.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import { runbookMayBeDestructive } from '../runbooks/plan-run.ts';
 import type { ChatOperation } from './access-control.ts';
+import { timelineText } from '../incidents/timeline-text.ts';
 import { attemptLine } from '../cli/runbook-format.ts';
 import { selectRunsForIncident } from '../store/runbook-runs.ts';
 import { planExpected, planStatus } from './status-commands.ts';
@@ -237,18 +238,11 @@ function planExplain(args: readonly string[], context: SlashCommandContext): Sla
         `Owner: ${incident.owner ?? 'none'}. Opened ${incident.opened_at.toISOString()}.`,
         '*Timeline*',
         ...earlier,
-        ...shown.map((event) => `• ${event.at.toISOString()} ${timelineLine(event)}`),
+        ...shown.map((event) => `• ${event.at.toISOString()} ${timelineText(event)}`),
         ...(runs.length === 0 ? [] : ['*What runbooks tried*', ...runs.flatMap(({ run, attempts }) => [`• run #${run.id} ${run.runbook}: ${run.status}${run.outcome === null ? '' : ` — ${run.outcome}`}`, ...attempts.map((attempt) => `    ◦ ${attemptLine(attempt)}`)])]),
       ].join('\n');
     },
   };
-}
-
-function timelineLine(event: IncidentEventRow): string {
-  const who = [event.actor, event.source].filter((part) => part !== null).join(' via ');
-  const change = typeof event.detail.change === 'string' ? ` (${event.detail.change})` : '';
-  const message = typeof event.detail.message === 'string' ? `: ${event.detail.message}` : typeof event.detail.error === 'string' ? `: ${event.detail.error}` : '';
-  return `${event.type}${change}${who === '' ? '' : ` by ${who}`}${message}`;
 }
 
 function planRunbooks(args: readonly string[], context: SlashCommandContext): SlashCommandPlan {

@@ -4,7 +4,7 @@
 
 import { markFindingExpected } from '../collect/mark-expected.ts';
 import { PipewardenError } from '../errors.ts';
-import { insertIncidentEvents } from '../store/incident-records.ts';
+import { insertIncidentEvents, selectIncident } from '../store/incident-records.ts';
 import { selectFindingBehindIncident, selectLatestFindingsForAssets, type LatestFindingRow } from '../store/latest-findings.ts';
 import { withTransaction } from '../store/transaction.ts';
 import type { SlashCommandContext, SlashCommandPlan } from './slash-command.ts';
@@ -54,8 +54,7 @@ export function planExpected(args: readonly string[], context: SlashCommandConte
   return {
     kind: 'work',
     run: async () => {
-      const { rows } = await context.pool.query<{ check_id: string; last_finding: { bucket?: string } }>('SELECT check_id, last_finding FROM incidents WHERE id = $1', [id]);
-      const incident = rows[0];
+      const incident = await selectIncident(context.pool, id);
       if (incident === undefined) return `No incident #${id}. \`${context.command} incidents\` lists the active ones.`;
       const finding = await selectFindingBehindIncident(context.pool, incident.check_id, incident.last_finding.bucket);
       if (finding === undefined) return `Incident #${id} has no stored finding to mark (retention may have removed it).`;

@@ -7,7 +7,8 @@ import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type ManualActionResult } from '../incidents/manual-actions.ts';
-import { selectIncidents, selectIncidentTimeline, type IncidentEventRow, type IncidentListFilter, type IncidentRow } from '../store/incident-records.ts';
+import { timelineText } from '../incidents/timeline-text.ts';
+import { selectIncidents, selectIncidentTimeline, type IncidentListFilter, type IncidentRow } from '../store/incident-records.ts';
 import { selectRunsForIncident } from '../store/runbook-runs.ts';
 import { withStateDatabase } from './cli-state.ts';
 import { attemptJson, attemptLine, runJson, runLine } from './runbook-format.ts';
@@ -82,7 +83,7 @@ async function runShow(id: string, options: GlobalOptions, io: CliIo): Promise<n
       return 0;
     }
     writeLine(io.stdout, incidentLine(found.incident));
-    for (const event of found.events) writeLine(io.stdout, `  ${event.at.toISOString()} ${timelineLine(event)}`);
+    for (const event of found.events) writeLine(io.stdout, `  ${event.at.toISOString()} ${timelineText(event)}`);
     // What runbooks tried, step by step: the record a page carries, here for the person at the terminal.
     for (const { run, attempts } of runs) {
       writeLine(io.stdout, `  runbook run ${runLine(run)}`);
@@ -90,14 +91,6 @@ async function runShow(id: string, options: GlobalOptions, io: CliIo): Promise<n
     }
     return 0;
   });
-}
-
-function timelineLine(event: IncidentEventRow): string {
-  const who = [event.actor, event.source].filter((part) => part !== null).join(' via ');
-  const change = typeof event.detail.change === 'string' ? ` (${event.detail.change})` : '';
-  const said = [event.detail.message, event.detail.error, event.detail.text, event.detail.reason].find((value) => typeof value === 'string');
-  const message = said === undefined ? '' : `: ${String(said)}`;
-  return `${event.type}${change}${who === '' ? '' : ` by ${who}`}${message}`;
 }
 
 async function runAction(action: 'ack' | 'resolve', id: string, options: ActOptions, io: CliIo): Promise<number> {

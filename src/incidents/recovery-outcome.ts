@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { notificationChannels } from '../notify/channels.ts';
 import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
-import { insertIncidentEvents, insertOutboxItems, lockIncident, updateIncident } from '../store/incident-records.ts';
+import { insertIncidentEvents, insertOutboxItems, lockIncident, selectIncident, updateIncident } from '../store/incident-records.ts';
 import type { RunRow } from '../store/runbook-runs.ts';
 import { selectAttempts } from '../store/runbook-runs.ts';
 import { selectLatestStatuses } from '../store/sweep-records.ts';
@@ -67,8 +67,7 @@ export async function concludeRun(context: RecoveryOutcomeContext, run: RunRow, 
 
 /** Whether the incident's check passes now; undefined when the incident is gone. */
 async function checkPasses(pool: pg.Pool, incidentId: string): Promise<boolean | undefined> {
-  const result = await pool.query<{ status: string; check_id: string }>('SELECT status, check_id FROM incidents WHERE id = $1', [incidentId]);
-  const incident = result.rows[0];
+  const incident = await selectIncident(pool, incidentId);
   if (incident === undefined) return undefined;
   if (incident.status === 'resolved') return true;
   const latest = await selectLatestStatuses(pool, [incident.check_id]);

@@ -19,7 +19,8 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import type { OutboxRow } from '../store/outbox.ts';
-import { insertSlackMessage, markSlackReplyPosted, selectIncidentNow, selectSlackMessage, updateSlackMessageRunbook } from '../store/slack-messages.ts';
+import { selectIncident } from '../store/incident-records.ts';
+import { insertSlackMessage, markSlackReplyPosted, selectSlackMessage, updateSlackMessageRunbook } from '../store/slack-messages.ts';
 import type { Finding } from '../types.ts';
 import type { Deliverer } from './delivery.ts';
 import type { SlackClient } from './slack-client.ts';
@@ -48,7 +49,7 @@ export function slackDeliverer(deps: SlackDelivererDeps): Deliverer {
   return async (item: OutboxRow) => {
     const payload = item.payload as unknown as SlackItem;
     const progress = runbookProgress(payload);
-    const [stored, incident] = await Promise.all([selectSlackMessage(deps.pool, item.incident_id), selectIncidentNow(deps.pool, item.incident_id)]);
+    const [stored, incident] = await Promise.all([selectSlackMessage(deps.pool, item.incident_id), selectIncident(deps.pool, item.incident_id)]);
     const view = viewOf(payload, incident, progress ?? (stored?.runbook as RunbookProgress | null | undefined) ?? null);
     const message = buildIncidentMessage(view, { grafanaUrl });
 
@@ -84,7 +85,7 @@ function runbookProgress(payload: SlackItem): RunbookProgress | undefined {
 }
 
 /** The incident as it is now when its row is there, else as the item saw it. */
-function viewOf(payload: SlackItem, incident: Awaited<ReturnType<typeof selectIncidentNow>>, runbook: RunbookProgress | null): SlackIncidentView {
+function viewOf(payload: SlackItem, incident: Awaited<ReturnType<typeof selectIncident>>, runbook: RunbookProgress | null): SlackIncidentView {
   if (incident === undefined) {
     const summary = payload.incident;
     return { id: summary.id, check: summary.check, kind: summary.kind, asset: summary.asset, severity: summary.severity, status: summary.status, owner: summary.owner, flapping: summary.flapping, finding: payload.finding, runbook };

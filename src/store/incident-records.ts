@@ -291,11 +291,17 @@ export interface IncidentEventRow {
   detail: Record<string, unknown>;
 }
 
-export async function selectIncidentTimeline(client: pg.ClientBase | pg.Pool, id: string): Promise<{ incident: IncidentRow; events: IncidentEventRow[] } | undefined> {
+/** One incident as it is now; undefined when there is none (or `id` is not an id at all). */
+export async function selectIncident(client: pg.ClientBase | pg.Pool, id: string): Promise<IncidentRow | undefined> {
   if (!/^\d+$/.test(id)) return undefined;
-  const incident = await client.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
-  const row = incident.rows[0];
-  if (row === undefined) return undefined;
+  const result = await client.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
+  const row = result.rows[0];
+  return row === undefined ? undefined : normalizeId(row);
+}
+
+export async function selectIncidentTimeline(client: pg.ClientBase | pg.Pool, id: string): Promise<{ incident: IncidentRow; events: IncidentEventRow[] } | undefined> {
+  const incident = await selectIncident(client, id);
+  if (incident === undefined) return undefined;
   const events = await client.query<IncidentEventRow>('SELECT at, type, actor, source, detail FROM incident_events WHERE incident_id = $1 ORDER BY id', [id]);
-  return { incident: normalizeId(row), events: events.rows };
+  return { incident, events: events.rows };
 }

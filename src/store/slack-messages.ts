@@ -2,7 +2,6 @@
 // incident's, so every change after the first edits it instead of posting another.
 
 import type pg from 'pg';
-import type { IncidentRow } from './incident-records.ts';
 
 export interface SlackMessageRow {
   incident_id: string;
@@ -41,9 +40,3 @@ export async function markSlackReplyPosted(client: Queryable, incidentId: string
   await client.query('UPDATE slack_messages SET replied_outbox_id = GREATEST(coalesce(replied_outbox_id, 0), $2::bigint), updated_at = $3 WHERE incident_id = $1', [incidentId, outboxId, now]);
 }
 
-/** The incident as it is now (the message shows its current state, not the queued snapshot). */
-export async function selectIncidentNow(client: Queryable, incidentId: string): Promise<IncidentRow | undefined> {
-  const result = await client.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [incidentId]);
-  const row = result.rows[0];
-  return row === undefined ? undefined : { ...row, id: String(row.id) };
-}
