@@ -20,7 +20,9 @@ export type RecoveryChange =
   | { type: 'recovery_started'; runbook: string; run: string; pageHeld: boolean }
   | { type: 'runbook_note'; runbook: string; run: string; text: string; approval?: { step: string } }
   | { type: 'recovery_failed'; runbook: string; run: string; reason: string; attempts: Record<string, unknown>[] }
-  | { type: 'recovered'; runbook: string; run: string };
+  | { type: 'recovered'; runbook: string; run: string }
+  /** How far a long step has got: edits the chat message in place, and nothing else hears of it. */
+  | { type: 'runbook_progress'; runbook: string; run: string; step: string; done: number; total: number; message: string };
 
 export interface NotificationChannels {
   console: boolean;
@@ -55,7 +57,9 @@ export function planNotifications(input: PlanInput): NotificationPlan {
   const payload = { change: input.change.type, text, incident: incidentSummary(incident), finding: incident.last_finding, ...runbookDetail(input.change) };
   const items: OutboxItem[] = [];
   const add = (channel: OutboxChannel, extra: Record<string, unknown> = {}) => items.push({ incidentId: incident.id, channel, payload: { ...payload, ...extra } });
-  if (input.channels.console) add('console');
+  // Progress only moves a bar on the chat message; the log already has every report.
+  const progressOnly = input.change.type === 'runbook_progress';
+  if (input.channels.console && !progressOnly) add('console');
   if (input.channels.slack && input.route.slackChannel !== undefined) add('slack', { slackChannel: input.route.slackChannel });
   const action = pagerDutyAction(input);
   if (action !== undefined) add('pagerduty', { action });
@@ -66,6 +70,7 @@ export function planNotifications(input: PlanInput): NotificationPlan {
 function runbookDetail(change: IncidentChange): Record<string, unknown> {
   if (change.type === 'recovery_failed') return { runbook_attempts: change.attempts };
   if (change.type === 'runbook_note' && change.approval !== undefined) return { approval: { run: change.run, step: change.approval.step } };
+  if (change.type === 'runbook_progress') return { step_progress: { step: change.step, done: change.done, total: change.total, message: change.message } };
   return {};
 }
 
@@ -141,5 +146,7 @@ export function describeIncidentChange(change: IncidentChange, incident: Inciden
       return `RECOVERY FAILED ${subject}: runbook ${change.runbook} (run #${change.run}) ${change.reason}. ${evidence}`;
     case 'recovered':
       return `RECOVERED ${subject} by runbook ${change.runbook} (run #${change.run}): the check passes again.`;
+    case 'runbook_progress':
+      return `RUNBOOK ${change.runbook} (run #${change.run}) on ${subject}, step ${change.step}: ${change.message}`;
   }
 }

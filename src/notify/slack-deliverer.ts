@@ -24,7 +24,7 @@ import { insertSlackMessage, markSlackReplyPosted, selectSlackMessage, updateSla
 import type { Finding } from '../types.ts';
 import type { Deliverer } from './delivery.ts';
 import type { SlackClient } from './slack-client.ts';
-import { buildIncidentMessage, buildThreadReply, RUNBOOK_CHANGES, type RunbookChange, type RunbookProgress, type SlackIncidentView } from './slack-message.ts';
+import { buildIncidentMessage, buildThreadReply, RUNBOOK_CHANGES, type RunbookChange, type RunbookProgress, type SlackIncidentView, type StepProgress } from './slack-message.ts';
 
 interface SlackItem {
   change: string;
@@ -34,6 +34,7 @@ interface SlackItem {
   slackChannel?: string;
   runbook_attempts?: Record<string, unknown>[];
   approval?: { run: string; step: string };
+  step_progress?: StepProgress;
 }
 
 export interface SlackDelivererDeps {
@@ -48,9 +49,10 @@ export function slackDeliverer(deps: SlackDelivererDeps): Deliverer {
   const grafanaUrl = deps.config.notifications.grafana_url;
   return async (item: OutboxRow) => {
     const payload = item.payload as unknown as SlackItem;
-    const progress = runbookProgress(payload);
     const [stored, incident] = await Promise.all([selectSlackMessage(deps.pool, item.incident_id), selectIncident(deps.pool, item.incident_id)]);
-    const view = viewOf(payload, incident, progress ?? (stored?.runbook as RunbookProgress | null | undefined) ?? null);
+    const shown = (stored?.runbook ?? null) as RunbookProgress | null;
+    const progress = runbookProgress(payload, shown);
+    const view = viewOf(payload, incident, progress ?? shown);
     const message = buildIncidentMessage(view, { grafanaUrl });
 
     if (stored === undefined) {
@@ -66,6 +68,8 @@ export function slackDeliverer(deps: SlackDelivererDeps): Deliverer {
     const updated = await deps.client.update({ channel: stored.channel, ts: stored.ts, ...message });
     if (updated.status !== 'ok') return updated;
     if (progress !== undefined) await updateSlackMessageRunbook(deps.pool, item.incident_id, { ...progress }, now());
+    // A progress report only moves the bar: the thread keeps the timeline, not every tick.
+    if (payload.change === 'runbook_progress') return { status: 'delivered' };
     if (stored.replied_outbox_id !== null && Number(stored.replied_outbox_id) >= Number(item.id)) return { status: 'delivered' };
     const reply = await deps.client.postMessage({ channel: stored.channel, thread_ts: stored.ts, ...buildThreadReply(payload.text) });
     if (reply.status !== 'ok') return reply;
@@ -74,13 +78,25 @@ export function slackDeliverer(deps: SlackDelivererDeps): Deliverer {
   };
 }
 
-function runbookProgress(payload: SlackItem): RunbookProgress | undefined {
+/**
+ * What the message shows of the runbook after this item. A step's progress is laid over what the
+ * message already shows (a later note keeps the bar; an approval asked before it was decided, so
+ * its buttons go); the run's end clears the bar.
+ */
+function runbookProgress(payload: SlackItem, shown: RunbookProgress | null): RunbookProgress | undefined {
+  if (payload.change === 'runbook_progress' && payload.step_progress !== undefined) {
+    const base = shown ?? { change: 'recovery_started' as const, text: payload.text };
+    const { approval: _decided, ...rest } = base;
+    return { ...rest, step: payload.step_progress };
+  }
   if (!(RUNBOOK_CHANGES as readonly string[]).includes(payload.change)) return undefined;
+  const carried = payload.change === 'runbook_note' && shown?.step !== undefined ? { step: shown.step } : {};
   return {
     change: payload.change as RunbookChange,
     text: payload.text,
     ...(payload.runbook_attempts === undefined ? {} : { attempts: payload.runbook_attempts }),
     ...(payload.approval === undefined ? {} : { approval: payload.approval }),
+    ...carried,
   };
 }
 

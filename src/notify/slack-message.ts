@@ -33,6 +33,15 @@ export interface RunbookProgress {
   attempts?: Record<string, unknown>[] | undefined;
   /** A runbook `approve` step waiting for a decision: the message offers Approve / Reject. */
   approval?: { run: string; step: string } | undefined;
+  /** How far a long step (a backfill) has got, while the run is still going. */
+  step?: StepProgress | undefined;
+}
+
+export interface StepProgress {
+  step: string;
+  done: number;
+  total: number;
+  message: string;
 }
 
 export interface SlackIncidentView {
@@ -125,10 +134,21 @@ function runbookLines(progress: RunbookProgress): string {
     recovered: ':white_check_mark: *Recovered by runbook*',
   };
   const lines = [`${label[progress.change]}: ${escapeMrkdwn(progress.text)}`];
+  if (progress.step !== undefined) lines.push(stepProgressLine(progress.step));
   const attempts = progress.attempts ?? [];
   for (const attempt of attempts.slice(0, ATTEMPTS_SHOWN)) lines.push(`• ${escapeMrkdwn(describeAttempt(attempt))}`);
   if (attempts.length > ATTEMPTS_SHOWN) lines.push(`• … and ${attempts.length - ATTEMPTS_SHOWN} more`);
   return lines.join('\n');
+}
+
+const BAR_CELLS = 10;
+
+/** `▰▰▰▱▱▱▱▱▱▱ 30% · step: backfill 9/30 partitions` — readable at a glance in a channel. */
+export function stepProgressLine(progress: StepProgress): string {
+  const ratio = progress.total <= 0 ? 1 : Math.min(1, Math.max(0, progress.done / progress.total));
+  const filled = Math.floor(ratio * BAR_CELLS); // full only when done
+  const bar = '▰'.repeat(filled) + '▱'.repeat(BAR_CELLS - filled);
+  return `${bar} ${Math.floor(ratio * 100)}% · \`${escapeMrkdwn(progress.step)}\`: ${escapeMrkdwn(progress.message)}`;
 }
 
 /** `step (action): outcome` from whatever fields an attempt record has. */

@@ -91,6 +91,8 @@ export interface RunServices {
   evaluateChecks(asset: string, kinds: readonly CheckKind[], signal: AbortSignal): Promise<Finding[]>;
   /** A message on the run's incident (timeline, and the chat/console channels), or the log when it has none. */
   announce(text: string, detail?: Record<string, unknown>): Promise<void>;
+  /** How far a long step has got, for the run's incident message (throttled; no timeline entry). */
+  showProgress(step: string, progress: ProgressReport): Promise<void>;
   /** Resolves the run's incident; false when it has none or it already was resolved. */
   resolveIncident(by: string): Promise<boolean>;
   /** Creates a silence; returns its id. */

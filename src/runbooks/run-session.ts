@@ -153,6 +153,8 @@ export class RunSession {
         metrics?.runbookProgress.set({ runbook: this.run.runbook, run: this.run.id, step: name }, progress.total === 0 ? 1 : progress.done / progress.total);
         this.logger.info({ step: name, done: progress.done, total: progress.total }, progress.message);
         await setRunProgress(this.env.pool, this.run.id, this.owner, name, progress);
+        // The chat message is a view: a failure to queue its edit must not fail the step.
+        await this.services.showProgress(name, progress).catch((error: unknown) => this.logger.warn({ err: error, step: name }, 'could not queue the progress update for the incident message'));
       },
       warehouseWriter: (warehouse) => this.env.writers.writer(warehouse),
       services: this.services,

@@ -55,5 +55,5 @@ function unavailableServices(): RunServices {
   const missing = (name: string) => async (): Promise<never> => {
     throw new Error(`this test gave the context no ${name} service`);
   };
-  return { evaluateChecks: missing('evaluateChecks'), announce: missing('announce'), resolveIncident: missing('resolveIncident'), silence: missing('silence'), approval: missing('approval') };
+  return { evaluateChecks: missing('evaluateChecks'), announce: missing('announce'), showProgress: missing('showProgress'), resolveIncident: missing('resolveIncident'), silence: missing('silence'), approval: missing('approval') };
 }

@@ -327,4 +327,36 @@ describe('Slack incident messages through the outbox', () => {
       close();
     }
   });
+  it('moves a backfill\'s progress bar on the message without replying in the thread, keeps it through notes and clears it when the run ends', async () => {
+    const { loop, close } = await outbox();
+    try {
+      const incident = await openIncident();
+      const run = { runbook: 'backfill-inventory-days', run: '12' };
+      await queue(incident, { type: 'opened' } as IncidentChange);
+      await queue(incident, { type: 'recovery_started', ...run, pageHeld: true });
+      await queue(incident, { type: 'runbook_note', ...run, text: 'Backfill 30 days?', approval: { step: 'ask' } });
+      await queue(incident, { type: 'runbook_progress', ...run, step: 'backfill', done: 9, total: 30, message: 'backfill 9/30 partitions' });
+      await queue(incident, { type: 'runbook_note', ...run, text: 'half way' });
+      await queue(incident, { type: 'runbook_progress', ...run, step: 'backfill', done: 30, total: 30, message: 'backfill 30/30 partitions' });
+      await queue(incident, { type: 'recovered', ...run });
+      for (let pass = 0; pass < 8; pass += 1) await loop.deliverDue();
+
+      const updates = slack.calls.filter((call) => call.method === 'chat.update');
+      expect(updates).toHaveLength(6);
+      expect(blockText(updates[1])).toContain('pipewarden_approve');
+      expect(blockText(updates[2])).toContain('▰▰▰▱▱▱▱▱▱▱ 30% · `backfill`: backfill 9/30 partitions');
+      expect(blockText(updates[2]), 'a step runs only once its approval was decided').not.toContain('pipewarden_approve');
+      expect(blockText(updates[3])).toContain('half way');
+      expect(blockText(updates[3])).toContain('backfill 9/30 partitions');
+      expect(blockText(updates[4])).toContain('▰▰▰▰▰▰▰▰▰▰ 100% · `backfill`: backfill 30/30 partitions');
+      expect(blockText(updates[5])).toContain('Recovered by runbook');
+      expect(blockText(updates[5])).not.toContain('partitions');
+      const replies = slack.calls.filter((call) => call.args.thread_ts === slackTs(1)).map((call) => String(call.args.text));
+      expect(replies).toHaveLength(4);
+      expect(replies.some((reply) => reply.includes('partitions'))).toBe(false);
+      expect((await outboxRows(incident.id)).every((row) => row.status === 'delivered')).toBe(true);
+    } finally {
+      close();
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // that comes from data, runbook progress, and Slack's length limits.
 
 import { describe, expect, it } from 'vitest';
-import { buildIncidentMessage, buildThreadReply, escapeMrkdwn, SLACK_ACTIONS, type SlackIncidentView } from '../../src/notify/slack-message.ts';
+import { buildIncidentMessage, buildThreadReply, escapeMrkdwn, SLACK_ACTIONS, stepProgressLine, type SlackIncidentView } from '../../src/notify/slack-message.ts';
 
 function incident(overrides: Partial<SlackIncidentView> = {}): SlackIncidentView {
   return {
@@ -131,5 +131,13 @@ describe('incident message', () => {
     expect(long.text.length).toBeLessThanOrEqual(300);
     for (const block of long.blocks) for (const text of texts([block])) expect(text.length).toBeLessThanOrEqual(3000 + 10);
     expect(buildThreadReply('y'.repeat(5000)).text).toHaveLength(3000);
+  });
+
+  it('draws a step\'s progress as a ten-cell bar, clamped, escaping the step and its message', () => {
+    expect(stepProgressLine({ step: 'days', done: 0, total: 30, message: 'backfill 0/30' })).toBe('▱▱▱▱▱▱▱▱▱▱ 0% · `days`: backfill 0/30');
+    expect(stepProgressLine({ step: 'days', done: 29, total: 30, message: 'almost' })).toBe('▰▰▰▰▰▰▰▰▰▱ 96% · `days`: almost');
+    expect(stepProgressLine({ step: 'days', done: 0, total: 0, message: 'nothing to do' })).toMatch(/^▰{10} 100%/);
+    expect(stepProgressLine({ step: 'days', done: 40, total: 30, message: 'x' })).toMatch(/^▰{10} 100%/);
+    expect(stepProgressLine({ step: '<!channel>', done: 1, total: 2, message: 'a & <b>' })).toBe('▰▰▰▰▰▱▱▱▱▱ 50% · `&lt;!channel&gt;`: a &amp; &lt;b&gt;');
   });
 });

@@ -1,9 +1,11 @@
-// The actions that act on pipewarden itself — notify, silence, resolve, escalate — on a real
-// incident in a real state database: what each leaves on the timeline, in the outbox and in the
-// silences table.
+// The actions that act on pipewarden itself — notify, silence, resolve, escalate, approve, and a
+// backfill's progress — on a real incident in a real state database: what each leaves on the
+// timeline, in the outbox (console and Slack) and in the silences table.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFindings } from '../../src/incidents/apply-findings.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
+import { decideApproval } from '../../src/store/runbook-approvals.ts';
 import type { Finding } from '../../src/types.ts';
 import { openRunbookTestRuntime } from './runbook-test-runtime.ts';
 import type { RunbookTestRuntime } from './runbook-test-runtime.ts';
@@ -36,6 +38,25 @@ steps:
     action: notify
     with: { text: "still here after paging" }
 `,
+    'ask.yaml': `name: ask
+steps:
+  - name: ask
+    action: approve
+    with: { message: "Reload orders?", timeout: 1m, poll: 50ms }
+`,
+    'fill.yaml': `name: fill
+steps:
+  - name: days
+    action: backfill
+    with:
+      partitions: ["a", "b", "c", "d", "e", "f"]
+      concurrency: 2
+      step: { action: wait, with: { for: 20ms } }
+`,
+  }, {
+    monitors: [{ assets: 'wh.public.*', owner: 'orders-team', freshness: { column: 'loaded_at', warn_after: '5m', error_after: '10m' } }],
+    owners: { 'orders-team': { slack: '#orders' } },
+    slack: { bot_token: 'xoxb-test-token' },
   });
 }, 60_000);
 
@@ -55,8 +76,8 @@ async function timeline(incidentId: string): Promise<Array<{ type: string; actor
   return rows;
 }
 
-async function outboxTexts(incidentId: string): Promise<string[]> {
-  const { rows } = await rt.runtime.state.pool.query<{ text: string }>("SELECT payload->>'text' AS text FROM outbox WHERE incident_id = $1 AND channel = 'console' ORDER BY id", [incidentId]);
+async function outboxTexts(incidentId: string, channel = 'console'): Promise<string[]> {
+  const { rows } = await rt.runtime.state.pool.query<{ text: string }>('SELECT payload->>\'text\' AS text FROM outbox WHERE incident_id = $1 AND channel = $2 ORDER BY id', [incidentId, channel]);
   return rows.map((row) => row.text);
 }
 
@@ -96,5 +117,33 @@ describe('runbook actions on an incident', () => {
     expect(texts.some((text) => text.includes('still here after paging'))).toBe(true);
     const { rows } = await rt.runtime.state.pool.query("SELECT payload->'runbook_attempts' AS attempts FROM outbox WHERE incident_id = $1 AND payload->>'change' = 'recovery_failed'", [incidentId]);
     expect(rows[0]?.attempts).toEqual([expect.objectContaining({ step: 'page', action: 'escalate', status: 'succeeded' })]);
+  });
+
+  it('approve tells the incident who decided, so the chat message can drop its buttons and the thread says it', async () => {
+    const incidentId = await openIncident();
+    const run = await rt.start('ask', { incidentId, finding: FINDING });
+    const ended = rt.execute(run.id);
+    await waitUntil(async () => ((await timeline(incidentId)).some((event) => event.detail.approval === 'requested') ? true : undefined), 10_000, 'the approval is asked');
+    await decideApproval(rt.runtime.state.pool, { runId: run.id, step: 'ask', decision: 'approved', by: 'U0APPROVER', now: new Date() });
+    expect(await ended).toMatchObject({ status: 'succeeded' });
+    const notes = (await timeline(incidentId)).filter((event) => event.type === 'runbook_note' && event.detail.run === run.id).map((event) => event.detail);
+    expect(notes).toEqual([expect.objectContaining({ approval: 'requested' }), expect.objectContaining({ approval: 'approved', by: 'U0APPROVER', text: 'step ask approved by U0APPROVER' })]);
+    expect(await outboxTexts(incidentId, 'slack')).toContain(`RUNBOOK ask (run #${run.id}) on incident #${incidentId} freshness: step ask approved by U0APPROVER`);
+  });
+
+  it('a backfill\'s progress reaches the incident\'s Slack message, throttled, and nothing else: no console line, no timeline entry', async () => {
+    const incidentId = await openIncident();
+    const run = await rt.start('fill', { incidentId, finding: FINDING });
+    expect(await rt.execute(run.id)).toMatchObject({ status: 'succeeded' });
+    const { rows } = await rt.runtime.state.pool.query<{ channel: string; progress: { done: number; total: number; message: string } }>(
+      "SELECT channel, payload->'step_progress' AS progress FROM outbox WHERE incident_id = $1 AND payload->>'change' = 'runbook_progress' ORDER BY id",
+      [incidentId],
+    );
+    // Six partitions in well under PROGRESS_INTERVAL_MS: the first report and the last, not all seven.
+    expect(rows).toEqual([
+      { channel: 'slack', progress: { step: 'days', done: 0, total: 6, message: 'backfill 0/6 partitions' } },
+      { channel: 'slack', progress: { step: 'days', done: 6, total: 6, message: 'backfill 6/6 partitions' } },
+    ]);
+    expect((await timeline(incidentId)).some((event) => JSON.stringify(event.detail).includes('partitions'))).toBe(false);
   });
 });

@@ -29,12 +29,19 @@ async function awaitDecision(input: ApproveInput, context: ActionContext): Promi
   const until = context.stepStartedAt.getTime() + input.timeout;
   while (!context.signal.aborted) {
     const decision = await context.services.approval(context.step);
-    if (decision !== undefined) return decided(decision.decision, decision.by);
+    if (decision !== undefined) return announceDecision(context, decision.decision, decision.by);
     const left = until - context.now().getTime();
-    if (left <= 0) return decided(input.default === 'approve' ? 'approved' : 'rejected', 'timeout');
+    if (left <= 0) return announceDecision(context, input.default === 'approve' ? 'approved' : 'rejected', 'timeout');
     await sleep(Math.min(input.poll, left), context.signal);
   }
   throw new StepFailedError('interrupted while waiting for a decision');
+}
+
+/** The decision goes to the incident too: the chat message drops its Approve / Reject buttons and the thread says who decided. */
+async function announceDecision(context: ActionContext, decision: 'approved' | 'rejected', by: string): Promise<StepOutputs> {
+  const who = by === 'timeout' ? 'nobody answered in time, so by default' : `by ${by}`;
+  await context.services.announce(`step ${context.step} ${decision} ${who}`, { step: context.step, approval: decision, by });
+  return decided(decision, by);
 }
 
 function decided(decision: 'approved' | 'rejected', by: string): StepOutputs {
