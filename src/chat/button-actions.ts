@@ -16,6 +16,7 @@ import { SLACK_ACTIONS } from '../notify/slack-message.ts';
 import { ACTIONS } from '../runbooks/actions/registry.ts';
 import { checkRunbookText } from '../runbooks/load-runbooks.ts';
 import { insertIncidentEvents, selectIncidentTimeline } from '../store/incident-records.ts';
+import { noteOnIncident } from '../incidents/incident-notes.ts';
 import { decideApproval, type ApprovalDecision } from '../store/runbook-approvals.ts';
 import { selectRun } from '../store/runbook-runs.ts';
 import { insertSilence } from '../store/silences.ts';
@@ -128,7 +129,8 @@ async function silenceIncident(click: Click, deps: ButtonActionDependencies): Pr
       { assetGlobs: [incident.asset], checkGlobs: [incident.check_id], startsAt: now, endsAt: new Date(now.getTime() + BUTTON_SILENCE_MS), reason, createdBy: click.userId },
       now,
     );
-    await insertIncidentEvents(client, [{ incidentId: incident.id, type: 'silenced', actor: click.userId, source: 'slack', detail: { silence: created.id, until: created.endsAt.toISOString(), message: reason } }], now);
+    const note = { type: 'silenced' as const, by: click.userId, source: 'slack', silence: created.id, until: created.endsAt.toISOString(), reason };
+    await noteOnIncident(client, deps.config, incident, note, { silence: created.id, until: note.until, message: reason }, now);
     return created;
   });
   return `Silence #${silence.id}: \`${incident.check_id}\` on \`${incident.asset}\` quiet for ${formatDuration(BUTTON_SILENCE_MS)} (until ${silence.endsAt.toISOString()}). \`${deps.command} unsilence ${silence.id}\` ends it.`;

@@ -11,6 +11,8 @@ import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type Actor, type ManualActionResult } from '../incidents/manual-actions.ts';
 import { selectIncidents, selectIncidentTimeline, type IncidentRow } from '../store/incident-records.ts';
 import { cancelSilence, insertSilence } from '../store/silences.ts';
+import { withTransaction } from '../store/transaction.ts';
+import { noteSilenceOnCoveredIncidents } from '../incidents/incident-notes.ts';
 import { ACTIONS } from '../runbooks/actions/registry.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import { runbookMayBeDestructive } from '../runbooks/plan-run.ts';
@@ -190,12 +192,16 @@ function planSilence(args: readonly string[], context: SlashCommandContext): Sla
     kind: 'work',
     run: async () => {
       const startsAt = context.now();
-      const silence = await insertSilence(
-        context.pool,
-        { assetGlobs: isCheck ? [] : [target], checkGlobs: isCheck ? [target] : [], startsAt, endsAt: new Date(startsAt.getTime() + forMs), reason, createdBy: context.userId },
-        startsAt,
-      );
-      return `Silence #${silence.id}: ${isCheck ? 'check' : 'asset'} \`${target}\` quiet for ${formatDuration(forMs)} (until ${silence.endsAt.toISOString()}): ${reason}`;
+      const { silence, noted } = await withTransaction(context.pool, async (client) => {
+        const created = await insertSilence(
+          client,
+          { assetGlobs: isCheck ? [] : [target], checkGlobs: isCheck ? [target] : [], startsAt, endsAt: new Date(startsAt.getTime() + forMs), reason, createdBy: context.userId },
+          startsAt,
+        );
+        return { silence: created, noted: await noteSilenceOnCoveredIncidents(client, context.config, created, { by: context.userId, source: 'slack' }, startsAt) };
+      });
+      const covers = noted.length === 0 ? '' : ` (covers incident${noted.length === 1 ? '' : 's'} ${noted.map((id) => `#${id}`).join(', ')})`;
+      return `Silence #${silence.id}${covers}: ${isCheck ? 'check' : 'asset'} \`${target}\` quiet for ${formatDuration(forMs)} (until ${silence.endsAt.toISOString()}): ${reason}`;
     },
   };
 }

@@ -2,9 +2,10 @@
 // say now, and "this finding was expected" from Slack (its bucket leaves the baseline, as with
 // the CLI's mark). Both read or write the state database, so they answer through `response_url`.
 
+import { noteOnIncident } from '../incidents/incident-notes.ts';
 import { markFindingExpected } from '../collect/mark-expected.ts';
 import { PipewardenError } from '../errors.ts';
-import { insertIncidentEvents, selectIncident } from '../store/incident-records.ts';
+import { selectIncident } from '../store/incident-records.ts';
 import { selectFindingBehindIncident, selectLatestFindingsForAssets, type LatestFindingRow } from '../store/latest-findings.ts';
 import { withTransaction } from '../store/transaction.ts';
 import type { SlashCommandContext, SlashCommandPlan } from './slash-command.ts';
@@ -60,9 +61,8 @@ export function planExpected(args: readonly string[], context: SlashCommandConte
       if (finding === undefined) return `Incident #${id} has no stored finding to mark (retention may have removed it).`;
       try {
         const mark = await markFindingExpected(context.pool, Number(finding.id), context.userId, context.now());
-        await withTransaction(context.pool, (client) =>
-          insertIncidentEvents(client, [{ incidentId: id, type: 'marked_expected', actor: context.userId, source: 'slack', detail: { finding: finding.id, bucket: mark.bucket.toISOString() } }], context.now()),
-        );
+        const note = { type: 'marked_expected' as const, by: context.userId, source: 'slack', check: mark.check, bucket: mark.bucket.toISOString() };
+        await withTransaction(context.pool, (client) => noteOnIncident(client, context.config, incident, note, { finding: finding.id, bucket: note.bucket }, context.now()));
         return `Marked expected by <@${context.userId}>: the ${mark.bucket.toISOString()} bucket of \`${mark.check}\` leaves its baseline.`;
       } catch (error) {
         if (error instanceof PipewardenError && error.code === 'finding_without_bucket') return `Incident #${id} is about \`${incident.check_id}\`, which has no time bucket to leave out of a baseline: only volume and distribution findings can be marked expected.`;

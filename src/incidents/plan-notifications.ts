@@ -13,6 +13,8 @@ export type IncidentChange =
   | { type: 'acknowledged'; by: string; source: string }
   | { type: 'resolved_by_hand'; by: string; source: string }
   | { type: 'reopened'; by: string; source: string }
+  | { type: 'silenced'; by: string; source: string; silence: string; until: string; reason: string }
+  | { type: 'marked_expected'; by: string; source: string; check: string; bucket: string }
   | RecoveryChange;
 
 /** What runbooks do about an incident, as its notifications tell it. */
@@ -136,6 +138,10 @@ export function describeIncidentChange(change: IncidentChange, incident: Inciden
       return `RESOLVED ${subject} ${incident.asset} by ${change.by} (${change.source})`;
     case 'reopened':
       return `REOPENED ${subject} ${incident.asset} by ${change.by} (${change.source}): ${evidence}`;
+    case 'silenced':
+      return `SILENCED ${subject} ${incident.asset} by ${change.by} (${change.source}) until ${change.until} (silence #${change.silence}): ${change.reason}`;
+    case 'marked_expected':
+      return `MARKED EXPECTED ${subject} ${incident.asset} by ${change.by} (${change.source}): the ${change.bucket} bucket of ${change.check} leaves its baseline`;
     case 'status_changed':
       return `${subject} is now ${change.to}: ${evidence}`;
     case 'recovery_started':

@@ -9,6 +9,7 @@ import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
 import { resolveIncidentById } from '../incidents/manual-actions.ts';
 import { planNotifications, type RecoveryChange } from '../incidents/plan-notifications.ts';
 import { silenceFor } from '../incidents/silences.ts';
+import { noteSilenceOnCoveredIncidents } from '../incidents/incident-notes.ts';
 import { insertIncidentEvents, insertOutboxItems, lockIncident, type IncidentEventRecord } from '../store/incident-records.ts';
 import { selectApproval } from '../store/runbook-approvals.ts';
 import type { RunRow } from '../store/runbook-runs.ts';
@@ -42,11 +43,15 @@ export function runServices(context: RunServicesContext, run: RunRow): RunServic
     },
     async silence(silence) {
       const now = context.now();
-      const created = await insertSilence(
-        context.pool,
-        { assetGlobs: silence.assets, checkGlobs: silence.checks, startsAt: now, endsAt: new Date(now.getTime() + silence.durationMs), reason: silence.reason, createdBy: silence.by },
-        now,
-      );
+      const { created, noted } = await withTransaction(context.pool, async (client) => {
+        const inserted = await insertSilence(
+          client,
+          { assetGlobs: silence.assets, checkGlobs: silence.checks, startsAt: now, endsAt: new Date(now.getTime() + silence.durationMs), reason: silence.reason, createdBy: silence.by },
+          now,
+        );
+        return { created: inserted, noted: await noteSilenceOnCoveredIncidents(client, context.config, inserted, { by: silence.by, source: 'runbook' }, now) };
+      });
+      if (noted.length > 0) context.wake?.();
       return created.id;
     },
     async approval(step) {

@@ -198,6 +198,9 @@ describe('incident buttons', () => {
     expect((silence?.ends_at.getTime() ?? 0) - (silence?.starts_at.getTime() ?? 0)).toBe(3_600_000);
     expect(silence?.starts_at.getTime()).toBeGreaterThanOrEqual(started - 1_000);
     expect((await timeline(id)).find((event) => event.type === 'silenced')).toMatchObject({ actor: RESPONDER, source: 'slack', detail: { silence: String(silence?.id) } });
+    const told = await state.pool().query<{ channel: string; text: string }>("SELECT channel, payload->>'text' AS text FROM outbox WHERE incident_id = $1 AND payload->>'change' = 'silenced'", [id]);
+    expect(told.rows.map((row) => row.channel)).not.toContain('pagerduty');
+    expect(told.rows[0]?.text).toMatch(new RegExp(`^SILENCED incident #${id} freshness shop\\.noisy by ${RESPONDER} \\(slack\\) until \\S+ \\(silence #${String(silence?.id)}\\)`));
   });
 
   it('Run runbook and Mark expected need the responder role, and then act like their slash commands', async () => {

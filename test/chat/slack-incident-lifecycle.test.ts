@@ -142,6 +142,10 @@ describe('an incident driven from Slack', () => {
     const id = await incidentId(NOISY);
     expect(await slash(`silence ${NOISY} 1h "rebuilt tonight"`)).toBe(200);
     await waitUntil(async () => ((await state.pool().query("SELECT 1 FROM pipewarden.silences WHERE reason = 'rebuilt tonight' AND created_by = $1", [RESPONDER])).rowCount === 1 ? true : undefined), 10_000, 'the silence');
+    // The silence is a line in the incident's thread, and the command's answer names the incident it covers.
+    await waitUntil(async () => (slack.calls.some((call) => call.args.thread_ts !== undefined && String(call.args.text).startsWith(`SILENCED incident #${id} freshness ${NOISY} by ${RESPONDER} (slack)`)) ? true : undefined), 10_000, 'the silence in the thread');
+    const answered = await waitUntil(async () => responses.requests.find((request) => JSON.stringify(request.body).includes('Silence #')), 10_000, 'the answer');
+    expect(JSON.stringify(answered.body)).toContain(`(covers incident #${id})`);
     expect(await clickButton(SLACK_ACTIONS.resolve, id)).toBe(200);
     await waitUntil(async () => ((await state.pool().query("SELECT 1 FROM pipewarden.incidents WHERE id = $1 AND resolved_by = $2", [id, RESPONDER])).rowCount === 1 ? true : undefined), 10_000, 'the resolution');
     const { rows } = await state.pool().query<{ type: string; actor: string | null; source: string | null }>('SELECT type, actor, source FROM pipewarden.incident_events WHERE incident_id = $1 ORDER BY id', [id]);

@@ -81,6 +81,11 @@ describe('/pipewarden expected', () => {
     expect(marks.rows).toEqual([{ marked_by: 'U0ANA' }]);
     const events = await state.pool().query('SELECT type, actor, source FROM incident_events WHERE incident_id = $1 AND type = $2', [id, 'marked_expected']);
     expect(events.rows).toEqual([{ type: 'marked_expected', actor: 'U0ANA', source: 'slack' }]);
+    // Told like any other change of the incident (its chat thread, the console), never paged.
+    const told = await state.pool().query<{ channel: string; text: string }>("SELECT channel, payload->>'text' AS text FROM outbox WHERE incident_id = $1 AND payload->>'change' = 'marked_expected'", [id]);
+    expect(told.rows.length).toBeGreaterThan(0);
+    expect(told.rows.every((row) => row.channel !== 'pagerduty')).toBe(true);
+    expect(told.rows[0]?.text).toBe(`MARKED EXPECTED incident #${id} volume shop.mart.daily by U0ANA (slack): the 2026-12-03T00:00:00.000Z bucket of volume:shop.mart.daily leaves its baseline`);
   });
 
   it('says why a finding without a bucket cannot be marked, and refuses bad ids', async () => {
