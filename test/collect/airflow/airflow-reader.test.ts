@@ -35,7 +35,7 @@ describe.each([2, 3] as AirflowVersion[])('Airflow %i metadata database', (versi
     await createAirflowTables(db.pool(), version);
     scheduler = new AirflowScheduler(db.pool(), version);
     const tomorrow = daysBefore(-1);
-    for (const dag of ['load_inventory', 'retrying', 'slow_dag', 'stuck_queue', HOSTILE, 'ignored_dag']) {
+    for (const dag of ['load_inventory', 'retrying', 'slow_dag', 'stuck_queue', HOSTILE, 'ignored_dag', 'old_failure']) {
       await scheduler.addDag(dag, { nextRunAt: tomorrow, nextLogicalDate: tomorrow });
     }
     await scheduler.addDag('no_scheduler', { nextRunAt: at('2025-06-02T11:00:00Z'), nextLogicalDate: at('2025-06-02T11:00:00Z') });
@@ -76,6 +76,12 @@ describe.each([2, 3] as AirflowVersion[])('Airflow %i metadata database', (versi
       await scheduler.setTask(dag, run, `task '; drop table dag; --`, 'failed', 2);
       await scheduler.finishRun(dag, run, 'failed', daysBefore(0, 10));
     }
+
+    // Failed two days ago, outside the default 1d lookback: old news, not judged again.
+    const old = await scheduler.createRun('old_failure', daysBefore(2));
+    await scheduler.startRun('old_failure', old, daysBefore(2));
+    await scheduler.setTask('old_failure', old, 'work', 'failed', 1);
+    await scheduler.finishRun('old_failure', old, 'failed', daysBefore(2, 9));
 
     const source = airflowSourceSchema.parse({ name: 'main', url: db.url, exclude: ['ignored_*'], owner: 'inventory-team' });
     reader = new AirflowReader(source, testLogger());
@@ -141,13 +147,18 @@ describe.each([2, 3] as AirflowVersion[])('Airflow %i metadata database', (versi
     expect(findings.filter((finding) => finding.asset === 'airflow:paused_dag' || finding.asset === 'airflow:ignored_dag')).toEqual([]);
   });
 
+  it('does not judge a run that ended before the lookback', async () => {
+    const findings = byCheck((await collectAirflowFindings(reader, NOW)).findings);
+    expect([...findings.keys()].filter((check) => check.startsWith('run:airflow:old_failure'))).toEqual(['run:airflow:old_failure:schedule']);
+  });
+
   it('keeps a DAG id with quotes and a shell command as plain data', async () => {
     const findings = byCheck((await collectAirflowFindings(reader, NOW)).findings);
     const asset = `airflow:${HOSTILE}`;
     expect(findings.get(`run:${asset}:task '; drop table dag; --`)).toMatchObject({ asset, status: 'fail', observed: 2 });
     expect(findings.get(`run:${asset}`)?.status).toBe('fail');
     const { rows } = await db.pool().query<{ n: number }>('select count(*)::int as n from dag');
-    expect(rows[0]?.n).toBe(8);
+    expect(rows[0]?.n).toBe(9);
   });
 
   it('resolves when the task is cleared and succeeds, and when the long run ends', async () => {
