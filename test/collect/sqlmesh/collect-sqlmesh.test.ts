@@ -131,6 +131,28 @@ describe('SQLMesh state → interval findings', () => {
     expect(result.notes[0]).toContain('state schema version 240 (written by SQLMesh 9.0.0) is not one pipewarden knows (60–101); read leniently anyway');
   });
 
+  it('reads the newest known layout (dev_version, is_pending_restatement, last_altered_ts) and does not count a pending restatement as filled', async () => {
+    const schema = await freshState();
+    const table = `${quoteIdentifier(schema)}._intervals`;
+    await db.pool().query(`alter table ${table} add column dev_version text, add column is_pending_restatement boolean not null default false, add column last_altered_ts bigint`);
+    await db.pool().query(`update ${quoteIdentifier(schema)}._versions set schema_version = 101`);
+    const orders = prodSnapshot('"sushi"."orders"');
+    const items = prodSnapshot('"sushi"."items"');
+    await insertRow(db.pool(), schema, '_intervals', {
+      id: 'pending1', created_ts: written(1), name: orders.name, identifier: null, version: orders.version, dev_version: null,
+      start_ts: day(8), end_ts: day(9), is_dev: false, is_removed: false, is_compacted: false, is_pending_restatement: true, last_altered_ts: null,
+    });
+    await insertRow(db.pool(), schema, '_intervals', {
+      id: 'run1', created_ts: written(1), name: items.name, identifier: '3721860967', version: items.version, dev_version: items.version,
+      start_ts: day(8), end_ts: day(9), is_dev: false, is_removed: false, is_compacted: false, is_pending_restatement: false, last_altered_ts: written(1),
+    });
+
+    const result = await collectSqlmeshFindings(source(schema), at('2023-01-09T02:00:00Z'));
+    expect(result.notes).toEqual([]);
+    expect(byAsset(result.findings, 'sqlmesh:sushi.orders').status).toBe('warn');
+    expect(byAsset(result.findings, 'sqlmesh:sushi.items').status).toBe('ok');
+  });
+
   it('keeps a model name with quotes and a shell command as data, in the query and in the finding', async () => {
     const schema = await freshState();
     const hostileNode = `sushi.it's"; rm -rf / #`;
