@@ -35,7 +35,10 @@ export interface DbtTargetRead {
   catalog: DbtCatalog | null;
   /** Files that exist but could not be used, or a folder with no artifacts at all. */
   problems: DbtArtifactProblem[];
-  /** Files read with a caveat (e.g. a schema version newer than pipewarden knows). */
+  /**
+   * Files read with a caveat (e.g. a schema version newer than pipewarden knows). Said once per
+   * change of the file: a file reused from the previous read is not warned about again.
+   */
   warnings: string[];
   /** Per file; null when the file is absent. */
   signatures: Record<DbtArtifactFile, FileSignature | null>;
