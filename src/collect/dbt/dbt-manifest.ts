@@ -74,7 +74,7 @@ export interface DbtManifest {
   version: number | null;
   generatedAt: string | null;
   projectName: string | null;
-  /** Every node and source by unique_id. */
+  /** Every node, source and unit test by unique_id. */
   nodes: ReadonlyMap<string, DbtNode>;
   exposures: ReadonlyMap<string, DbtExposure>;
 }
@@ -145,6 +145,8 @@ const manifestSchema = z.looseObject({
   nodes: z.record(z.string(), nodeSchema),
   sources: z.record(z.string(), nodeSchema).nullish().transform((sources) => sources ?? {}),
   exposures: z.record(z.string(), exposureSchema).nullish().transform((exposures) => exposures ?? {}),
+  // Unit tests (v12) check a model's logic on fixed inputs; a failing one is a finding on the model.
+  unit_tests: z.record(z.string(), nodeSchema).nullish().transform((tests) => tests ?? {}),
   // Groups (v10+) are only an owner lookup; a malformed one costs owners, not the manifest.
   groups: z.record(z.string(), groupSchema).nullish().catch(null).transform((groups) => groups ?? {}),
 });
@@ -164,7 +166,7 @@ export function parseManifest(file: string, text: string): ParsedManifest {
     if (owner) groupOwners.set(group.name, owner);
   }
   const nodes = new Map<string, DbtNode>();
-  for (const raw of [...Object.values(value.nodes), ...Object.values(value.sources)]) {
+  for (const raw of [...Object.values(value.nodes), ...Object.values(value.sources), ...Object.values(value.unit_tests)]) {
     nodes.set(raw.unique_id, normaliseNode(raw, groupOwners));
   }
   const exposures = new Map<string, DbtExposure>();
@@ -216,7 +218,7 @@ function normaliseNode(raw: RawNode, groupOwners: ReadonlyMap<string, string>): 
     // v12 may carry these under config only; the top-level copy wins when both are set.
     loadedAtField: raw.loaded_at_field ?? raw.config?.loaded_at_field ?? null,
     freshness: raw.freshness ?? raw.config?.freshness ?? null,
-    test: raw.resource_type === 'test' ? testInfo(raw) : null,
+    test: raw.resource_type === 'test' || raw.resource_type === 'unit_test' ? testInfo(raw) : null,
   };
 }
 
@@ -251,7 +253,7 @@ function referencedNode(raw: RawNode): string | null {
 // file's path; a node defined among others (a generic test in a .yml) to `<file>/<node path>`.
 function compiledPathOf(raw: RawNode): string | null {
   if (!raw.package_name || !raw.original_file_path || !raw.path) return null;
-  if (raw.resource_type === 'source' || raw.resource_type === 'seed') return null;
+  if (raw.resource_type === 'source' || raw.resource_type === 'seed' || raw.resource_type === 'unit_test') return null;
   const base = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
   const path = base(raw.path) === base(raw.original_file_path) ? raw.original_file_path : `${raw.original_file_path}/${raw.path}`;
   return `target/compiled/${raw.package_name}/${path}`;

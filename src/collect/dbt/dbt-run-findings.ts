@@ -1,5 +1,5 @@
 // Findings from one dbt invocation's run_results: each model, seed and snapshot as built or not,
-// and each data test as passed, warned or failed. Pure: artifacts and `now` in, findings out.
+// each data test and unit test as passed, warned or failed. Pure: artifacts and `now` in, findings out.
 // A test's finding is about the node it tests (so it lands on that table's asset) but keeps a
 // check id of its own, `run:<asset>:<test name>`, so every test is its own incident.
 
@@ -18,6 +18,7 @@ export interface DbtRunFindingsInput {
 }
 
 const BUILT_TYPES = new Set(['model', 'seed', 'snapshot']);
+const TEST_TYPES = new Set(['test', 'unit_test']);
 const FAILED = new Set(['error', 'fail', 'runtime error']);
 
 const NODE_STATUS: Readonly<Record<string, FindingStatus>> = {
@@ -51,7 +52,7 @@ export function dbtRunFindings(input: DbtRunFindingsInput): Finding[] {
     const type = node?.resourceType ?? resourceTypeOf(result.uniqueId);
     if (BUILT_TYPES.has(type)) findings.push(nodeFinding(result, node, type, { manifest, mapping, byId, stamp }));
     // Skipped tests say nothing about the data; the failure upstream that skipped them has its own finding.
-    else if (type === 'test' && result.status !== 'skipped') findings.push(testFinding(result, node, { manifest, mapping, stamp }));
+    else if (TEST_TYPES.has(type) && result.status !== 'skipped') findings.push(testFinding(result, node, { manifest, mapping, stamp }));
   }
   return findings;
 }
@@ -112,6 +113,7 @@ function testFinding(result: DbtNodeResult, node: DbtNode | null, context: Conte
   const tested = node?.test?.testedNode ? (context.manifest?.nodes.get(node.test.testedNode) ?? null) : null;
   const asset = tested ? assetKeyFor(tested, context.mapping) : (node?.test?.testedNode ?? result.uniqueId);
   const name = node?.name ?? testNameOf(result.uniqueId);
+  const kind = node?.resourceType === 'unit_test' || result.uniqueId.startsWith('unit_test.') ? 'unit test' : 'test';
   const status = TEST_STATUS[result.status] ?? 'error';
   const dbtSays = result.message ? oneLine(result.message) : null;
   let what: string;
@@ -131,12 +133,14 @@ function testFinding(result: DbtNodeResult, node: DbtNode | null, context: Conte
     asset,
     status,
     observed: result.failures,
-    message: `${asset}: dbt test ${name} ${what} ${context.stamp}`,
+    message: `${asset}: dbt ${kind} ${name} ${what} ${context.stamp}`,
   };
 }
 
-// `test.jaffle_shop.not_null_orders_order_id.cf6c17daed` → `not_null_orders_order_id`.
+// `test.jaffle_shop.not_null_orders_order_id.cf6c17daed` → `not_null_orders_order_id`;
+// `unit_test.jaffle_shop.orders.test_totals` → `test_totals`.
 function testNameOf(uniqueId: string): string {
   const parts = uniqueId.split('.');
+  if (parts[0] === 'unit_test' && parts.length >= 4) return parts.slice(3).join('.');
   return parts.length >= 3 ? parts[2]! : uniqueId;
 }

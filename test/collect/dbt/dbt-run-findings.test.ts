@@ -145,6 +145,34 @@ describe('dbt 1.12 and Fusion runs', () => {
   });
 });
 
+describe('unit tests (dbt 1.8+)', () => {
+  it('a failing unit test fails on the model it checks, as its own check', () => {
+    const jaffle = parseManifest('manifest.json', readFixture('manifest__v12__dbt-1.11.7__jaffle_shop.json')).manifest;
+    const text = JSON.stringify({
+      metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', generated_at: '2025-06-02T08:00:00Z' },
+      results: [
+        {
+          unique_id: 'unit_test.jaffle_shop.stg_locations.test_does_location_opened_at_trunc_to_date',
+          status: 'fail',
+          failures: 1,
+          message: 'actual differs from expected',
+          execution_time: 0.4,
+        },
+      ],
+    });
+    const [finding] = dbtRunFindings({ runResults: parseRunResults('run_results.json', text).runResults, manifest: jaffle, mapping: { warehouse: 'duck' }, now: NOW });
+    expect(finding).toEqual({
+      check: 'run:duck.main.stg_locations:test_does_location_opened_at_trunc_to_date',
+      kind: 'run',
+      asset: 'duck.main.stg_locations',
+      status: 'fail',
+      observed: 1,
+      message:
+        'duck.main.stg_locations: dbt unit test test_does_location_opened_at_trunc_to_date failed with 1 failing row (actual differs from expected) (run 2025-06-02T08:00:00Z, 2h ago)',
+    });
+  });
+});
+
 describe('assetKeyFor', () => {
   const node = (uniqueId: string) => shop.nodes.get(uniqueId)!;
 

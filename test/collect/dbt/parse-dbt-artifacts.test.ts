@@ -20,7 +20,7 @@ describe('every real fixture version parses', () => {
   it.each([
     ['manifest__v7__dbt-1.3.2__dbt-core-functional-state.json', 7, 8],
     ['manifest__v10__dbt-1.6.6__dbt-core-functional-state.json', 10, 9],
-    ['manifest__v12__dbt-1.11.7__jaffle_shop.json', 12, 53],
+    ['manifest__v12__dbt-1.11.7__jaffle_shop.json', 12, 56],
   ])('%s', (name, version, nodes) => {
     const { manifest, warnings } = parseManifest(name, readFixture(name));
     expect(manifest.version).toBe(version);

@@ -25,7 +25,7 @@ describe('readDbtTarget', () => {
     await place('catalog__v1__dbt-1.11.7__jaffle_shop.json', 'catalog.json');
     const read = await readDbtTarget(folder);
     expect(read.problems).toEqual([]);
-    expect(read.manifest?.nodes.size).toBe(53);
+    expect(read.manifest?.nodes.size).toBe(56);
     expect(read.runResults?.results).toHaveLength(61);
     expect(read.sources?.results).toHaveLength(1);
     expect(read.catalog?.entries.size).toBe(19);
@@ -37,7 +37,7 @@ describe('readDbtTarget', () => {
     await place('broken__run_results__result-without-unique-id.json', 'run_results.json');
     await place('broken__not-json.json', 'sources.json');
     const read = await readDbtTarget(folder);
-    expect(read.manifest?.nodes.size).toBe(53);
+    expect(read.manifest?.nodes.size).toBe(56);
     expect(read.runResults).toBeNull();
     expect(read.sources).toBeNull();
     expect(read.catalog).toBeNull();
