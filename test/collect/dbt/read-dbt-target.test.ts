@@ -2,6 +2,7 @@ import { copyFile, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dbtTargetSchema } from '../../../src/collect/dbt/dbt-target-config.ts';
 import { readDbtTarget } from '../../../src/collect/dbt/read-dbt-target.ts';
 import { fixturePath } from './dbt-fixtures.ts';
 
@@ -91,3 +92,11 @@ describe('readDbtTarget', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('dbtTargetSchema', () => {
+  it('takes a path and an optional warehouse, and refuses unknown keys', () => {
+    expect(dbtTargetSchema.parse({ path: './target', warehouse: 'analytics' })).toEqual({ path: './target', warehouse: 'analytics' });
+    expect(dbtTargetSchema.safeParse({ path: './target', warehous: 'analytics' }).success).toBe(false);
+    expect(dbtTargetSchema.safeParse({ path: '' }).success).toBe(false);
+  });
+});
