@@ -7,7 +7,6 @@
 // acknowledges one, `--repair` resolves them; SIGTERM then stops the demo, its embedded
 // PostgreSQL included.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,11 +14,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, isPortFree, readPostmasterPid } from '../../src/store/leftover-server.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { runPipewarden, spawnDemo, waitForNotification, within, type DemoProcess } from '../helpers/demo-process.ts';
 
-const ROOT = path.join(import.meta.dirname, '../..');
 const INVENTORY = 'marketplace.raw.store_inventory';
 const TOP_ITEMS = 'marketplace.analytics.top_items_not_carried';
-const BIN = path.join(ROOT, 'bin/pipewarden.js');
 const START_TIMEOUT_MS = 60_000;
 const STOP_DEADLINE_MS = 20_000;
 // examples/demo/pipewarden.yaml sweeps every 30 s; the demo loader rebuilds the derived table every 15 s.
@@ -27,92 +25,6 @@ const SWEEP_INTERVAL_MS = 30_000;
 const LOADER_TICK_MS = 15_000;
 // top_items_not_carried's size check (30 s buckets) judges once three complete buckets are behind it.
 const LEARNING_MS = 4 * 30_000 + 5_000;
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/** A console notification the demo logged (src/notify/console-notifier.ts). */
-interface LoggedNotification {
-  at: number;
-  check: string;
-  status: string;
-  change: string;
-  msg: string;
-}
-
-interface DemoProcess {
-  child: ChildProcessWithoutNullStreams;
-  messages: string[];
-  notifications: LoggedNotification[];
-  /** When each of the demo loader's ticks was logged, with the derived table's row count. */
-  loaderTicks: Array<{ at: number; topItemsNotCarried: number }>;
-  output(): string;
-  exited: Promise<Exit>;
-  waitForMessage(pattern: RegExp, timeoutMs: number): Promise<string>;
-}
-
-function spawnDemo(args: readonly string[]): DemoProcess {
-  const child = spawn(process.execPath, [BIN, 'demo', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  const messages: string[] = [];
-  const notifications: LoggedNotification[] = [];
-  const loaderTicks: DemoProcess['loaderTicks'] = [];
-  let stdout = '';
-  let stderr = '';
-  let buffered = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        const entry = JSON.parse(line) as { msg?: unknown; notifier?: unknown; check?: unknown; status?: unknown; change?: unknown; topItemsNotCarried?: unknown };
-        messages.push(String(entry.msg));
-        if (entry.msg === 'demo loader tick') loaderTicks.push({ at: Date.now(), topItemsNotCarried: Number(entry.topItemsNotCarried) });
-        if (entry.notifier === 'console') {
-          notifications.push({ at: Date.now(), check: String(entry.check), status: String(entry.status), change: String(entry.change), msg: String(entry.msg) });
-        }
-      } catch {
-        messages.push(line);
-      }
-    }
-  });
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  let done = false;
-  void exited.then(() => (done = true));
-  const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
-  return {
-    child,
-    messages,
-    notifications,
-    loaderTicks,
-    output,
-    exited,
-    async waitForMessage(pattern, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = messages.find((message) => pattern.test(message));
-        if (found !== undefined) return found;
-        if (done) throw new Error(`demo exited before logging ${pattern}\n${output()}`);
-        if (Date.now() > deadline) throw new Error(`no log line matching ${pattern} within ${timeoutMs} ms\n${output()}`);
-        await sleep(100);
-      }
-    },
-  };
-}
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function fetchMetrics(url: string, expected: string, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -128,27 +40,6 @@ async function fetchMetrics(url: string, expected: string, timeoutMs: number): P
     await sleep(250);
   }
   throw new Error(`/metrics did not show ${expected} within ${timeoutMs} ms; last answer:\n${last}`);
-}
-
-async function waitForNotification(demo: DemoProcess, check: string, change: string, timeoutMs: number): Promise<LoggedNotification> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = demo.notifications.find((notification) => notification.check === check && notification.change === change);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no ${change} notification for ${check} within ${timeoutMs} ms\n${demo.output()}`);
-    await sleep(200);
-  }
-}
-
-/** Runs another pipewarden command (not the demo) to completion. */
-async function runPipewarden(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await within(new Promise<number | null>((resolve) => child.once('exit', resolve)), 30_000, `pipewarden ${args.join(' ')}`);
-  return { code, stdout, stderr };
 }
 
 describe('pipewarden demo (real processes)', () => {
