@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { slackAppWanted } from '../../src/chat/slack-app.ts';
 import { checkConfigFile } from '../../src/config/load-config.ts';
-import { configSchema, type Config } from '../../src/config/schema.ts';
+import type { Config } from '../../src/config/schema.ts';
 import { seedDemoWarehouse } from '../../src/demo/seed-demo-warehouse.ts';
 import { DEMO_CONFIG_PATH } from '../../src/demo/demo-environment.ts';
 import { notificationChannels } from '../../src/notify/channels.ts';
@@ -30,12 +29,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
+/** The demo config as the loader reads it (`${VAR:-default}` filled in), with only DEMO_WAREHOUSE_URL set. */
 async function demoConfig(): Promise<Config> {
-  const text = await readFile(CONFIG_PATH, 'utf8');
-  expect(text).toContain('${DEMO_WAREHOUSE_URL}');
-  const parsed = configSchema.safeParse(parse(text.replaceAll('${DEMO_WAREHOUSE_URL}', WAREHOUSE_URL)));
-  if (!parsed.success) throw new Error(parsed.error.message);
-  return parsed.data;
+  expect(await readFile(CONFIG_PATH, 'utf8')).toContain('${DEMO_WAREHOUSE_URL}');
+  const check = await checkConfigFile(CONFIG_PATH, { DEMO_WAREHOUSE_URL: WAREHOUSE_URL });
+  if (check.config === undefined) throw new Error(check.problems.map((problem) => problem.message).join('\n'));
+  return check.config;
 }
 
 describe('examples/demo/pipewarden.yaml', () => {
