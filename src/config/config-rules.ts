@@ -35,6 +35,13 @@ function checkOwners(input: Fields): PathProblem[] {
     const owner = monitor?.owner;
     if (typeof owner === 'string' && !owners.includes(owner)) problems.push(ownerProblem(owner, ['monitors', index, 'owner'], owners));
   });
+  for (const section of ['airflow', 'sqlmesh'] as const) {
+    const sources = Array.isArray(input[section]) ? (input[section] as unknown[]).map(asFields) : [];
+    sources.forEach((source, index) => {
+      const owner = source?.owner;
+      if (typeof owner === 'string' && !owners.includes(owner)) problems.push(ownerProblem(owner, [section, index, 'owner'], owners));
+    });
+  }
   const fallback = asFields(input.notifications)?.default_owner;
   if (typeof fallback === 'string' && !owners.includes(fallback)) {
     problems.push(ownerProblem(fallback, ['notifications', 'default_owner'], owners));
@@ -105,5 +112,20 @@ export function checkConfigRules(input: unknown): PathProblem[] {
   const fields = asFields(input);
   if (!fields) return [];
   const monitorProblems = monitorsOf(fields).flatMap((monitor, index) => (monitor ? checkMonitor(monitor, index) : []));
-  return [...checkOwners(fields), ...monitorProblems, ...checkGlobWarehouses(fields)];
+  return [...checkOwners(fields), ...monitorProblems, ...checkGlobWarehouses(fields), ...checkDbtWarehouses(fields)];
+}
+
+/** A dbt target's `warehouse` names one under `warehouses`: its models become that warehouse's tables. */
+function checkDbtWarehouses(input: Fields): PathProblem[] {
+  const warehouses = Object.keys(asFields(input.warehouses) ?? {});
+  const targets = Array.isArray(input.dbt) ? input.dbt.map(asFields) : [];
+  const problems: PathProblem[] = [];
+  targets.forEach((target, index) => {
+    const warehouse = target?.warehouse;
+    if (typeof warehouse !== 'string' || warehouses.includes(warehouse)) return;
+    const close = closestMatch(warehouse, warehouses);
+    const hint = close !== undefined ? `did you mean "${close}"?` : `use one of: ${warehouses.join(', ')}`;
+    problems.push({ path: ['dbt', index, 'warehouse'], target: 'value', message: `unknown warehouse "${warehouse}"; ${hint}` });
+  });
+  return problems;
 }

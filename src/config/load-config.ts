@@ -171,6 +171,7 @@ function resolvePaths(config: Config, directory: string): Config {
   return {
     ...config,
     runbooks: resolveRunbookPaths(config.runbooks, absolute),
+    dbt: config.dbt.map((target) => ({ ...target, target: absolute(target.target) })),
     state: { ...config.state, embedded: { ...config.state.embedded, dir: absolute(config.state.embedded.dir) } },
     ...(config.pagerduty?.ca_file === undefined ? {} : { pagerduty: { ...config.pagerduty, ca_file: absolute(config.pagerduty.ca_file) } }),
   };

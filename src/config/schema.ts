@@ -6,29 +6,17 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { validate as isValidCron } from 'node-cron';
-import { parseDuration } from './duration.ts';
+import { duration, globList, identifierName } from './schema-parts.ts';
+import { airflowSchema } from '../collect/airflow/airflow-config.ts';
+import { dbtTargetsSchema } from '../collect/dbt/dbt-target-config.ts';
+import { sqlmeshSchema } from '../collect/sqlmesh/sqlmesh-config.ts';
 
-/** A duration written like "90s", "15m", "1h30m", "7d"; parsed to milliseconds. */
-export const duration = z
-  .string({ error: 'expected a duration like "1h"' })
-  .transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like "1h", got "${text}"` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export { duration };
 
 const cron = z
   .string({ error: 'expected a cron expression like "*/5 * * * *"' })
   .refine((text) => isValidCron(text), { error: (issue) => `expected a cron expression like "*/5 * * * *", got "${String(issue.input)}"` });
 
-const identifierName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a name of letters, digits, "_" or "-"');
-
-const globList = z
-  .union([z.string(), z.array(z.string()).min(1)])
-  .transform((value) => (Array.isArray(value) ? value : [value]));
 
 export const warehouseSchema = z.strictObject({
   type: z.literal('postgres').describe('Warehouse engine. Only `postgres` for now.'),
@@ -59,6 +47,7 @@ export const stateSchema = z.strictObject({
 export const scheduleSchema = z.strictObject({
   sweep: cron.default('*/5 * * * *').describe('Metadata sweep cadence (cron).'),
   profile: cron.default('15 * * * *').describe('Table profile cadence (cron).'),
+  pipelines: cron.default('*/2 * * * *').describe('How often dbt artifacts, Airflow and SQLMesh state are read (cron). Only runs when one of `dbt`, `airflow`, `sqlmesh` is set.'),
   timezone: z.string().optional().describe('IANA time zone for the cron schedules. Default: the process\'s.'),
 });
 
@@ -272,6 +261,9 @@ export const configSchema = z.strictObject({
   pagerduty: pagerdutySchema.optional().describe('PagerDuty settings.'),
   incidents: incidentsSchema.prefault({}).describe('When a failing check becomes an incident, and who is told.'),
   runbooks: runbooksSchema.prefault({}).describe('Runbooks: where they are, how they run, when pipewarden pages instead.'),
+  dbt: dbtTargetsSchema,
+  airflow: airflowSchema,
+  sqlmesh: sqlmeshSchema,
   logging: loggingSchema.prefault({}).describe('Logging.'),
 });
 

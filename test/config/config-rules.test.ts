@@ -30,6 +30,21 @@ describe('checkConfigRules', () => {
     expect(messages(input)).toEqual(['monitors/0/owner: unknown owner "inventroy-team"; did you mean "inventory-team"?']);
   });
 
+  it('checks the owners of Airflow and SQLMesh sources and the warehouse of a dbt target', () => {
+    const input = {
+      warehouses,
+      owners: { 'data-eng': {} },
+      airflow: [{ name: 'prod', url: 'u', owner: 'data-eng' }, { name: 'old', url: 'u', owner: 'dataeng' }],
+      sqlmesh: [{ name: 'state', url: 'u', owner: 'nobody' }],
+      dbt: [{ target: './target', warehouse: 'analytic' }, { target: './other', warehouse: 'analytics' }, { target: './keys' }],
+    };
+    expect(messages(input)).toEqual([
+      'airflow/1/owner: unknown owner "dataeng"; did you mean "data-eng"?',
+      'sqlmesh/0/owner: unknown owner "nobody"; expected one of: data-eng',
+      'dbt/0/warehouse: unknown warehouse "analytic"; did you mean "analytics"?',
+    ]);
+  });
+
   it('compares freshness thresholds only when both are valid durations', () => {
     const monitor = (freshness: unknown) => ({ warehouses, monitors: [{ assets: 'a', freshness }] });
     expect(messages(monitor({ warn_after: '1h', error_after: '1h' }))).toHaveLength(1);

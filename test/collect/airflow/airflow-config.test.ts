@@ -29,7 +29,7 @@ describe('airflowSchema', () => {
     const issues = result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [];
     expect(issues).toEqual(
       expect.arrayContaining([
-        '0.not_started_after: expected a duration like "15m", got "soon"',
+        '0.not_started_after: expected a duration like "1h", got "soon"',
         expect.stringMatching(/^0: .*"dag"/),
         '1.long_run.min_history: min_history (10) cannot exceed history (5): raise history or lower min_history',
       ]),
@@ -41,6 +41,6 @@ describe('airflowSchema', () => {
       { name: 'prod', url: 'u' },
       { name: 'prod', url: 'v' },
     ]);
-    expect(result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual(['1.name: another Airflow source is already named "prod": names must be unique']);
+    expect(result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual(['1.name: another Airflow source is already named "prod": give each a name of its own']);
   });
 });

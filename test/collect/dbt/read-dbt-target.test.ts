@@ -95,8 +95,8 @@ function escape(text: string): string {
 
 describe('dbtTargetSchema', () => {
   it('takes a path and an optional warehouse, and refuses unknown keys', () => {
-    expect(dbtTargetSchema.parse({ path: './target', warehouse: 'analytics' })).toEqual({ path: './target', warehouse: 'analytics' });
-    expect(dbtTargetSchema.safeParse({ path: './target', warehous: 'analytics' }).success).toBe(false);
-    expect(dbtTargetSchema.safeParse({ path: '' }).success).toBe(false);
+    expect(dbtTargetSchema.parse({ target: './target', warehouse: 'analytics' })).toEqual({ target: './target', warehouse: 'analytics' });
+    expect(dbtTargetSchema.safeParse({ target: './target', warehous: 'analytics' }).success).toBe(false);
+    expect(dbtTargetSchema.safeParse({ target: '' }).success).toBe(false);
   });
 });

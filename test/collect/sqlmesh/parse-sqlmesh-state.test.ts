@@ -51,7 +51,7 @@ describe('sqlmesh config', () => {
     ]);
     const duplicate = sqlmeshSchema.safeParse([{ name: 'shop', url: 'postgres://x/y' }, { name: 'shop', url: 'postgres://x/z' }]);
     expect(duplicate.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
-      ['1.name', 'another SQLMesh source is already named "shop"; give each a name of its own'],
+      ['1.name', 'another SQLMesh source is already named "shop": give each a name of its own'],
     ]);
   });
 });
