@@ -84,9 +84,11 @@ export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop, runbooks: Ru
       return { ...result, incidents };
     },
   });
+  const pipelines = runtime.pipelines;
   return [
     judging('sweep', runtime.config.schedule.sweep, (signal) => runSweep(runtime.sweepContext(), signal)),
     judging('profile', runtime.config.schedule.profile, (signal) => runProfile(runtime.sweepContext(), signal)),
+    ...(pipelines === undefined ? [] : [judging('pipelines', runtime.config.schedule.pipelines, (signal) => pipelines.collect(signal))]),
     {
       name: 'retention',
       cron: RETENTION_CRON,
@@ -196,6 +198,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   // at once (a table's first profile measures its history, so volume is scored from day one).
   void scheduler.runNow('sweep');
   void scheduler.runNow('profile');
+  if (runtime.pipelines !== undefined) void scheduler.runNow('pipelines');
   logger.info(
     { url: httpUrl, warehouses: [...runtime.warehouses.keys()], schedule: config.schedule, runbooks: runbooks.runbooks.length, tracing: tracing.enabled },
     `pipewarden started; serving ${httpUrl}`,

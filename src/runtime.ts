@@ -4,6 +4,7 @@
 
 import type { Logger } from 'pino';
 import type { SweepContext } from './collect/sweep.ts';
+import { hasPipelineSources, PipelineCollector } from './collect/pipelines.ts';
 import type { Config } from './config/schema.ts';
 import { migrate } from './store/migrate.ts';
 import { openStateDatabase, type StateDatabase } from './store/state-database.ts';
@@ -19,6 +20,8 @@ export interface Runtime {
   metrics: Metrics;
   now: () => Date;
   sweepContext(): SweepContext;
+  /** Reads dbt targets and Airflow / SQLMesh databases; undefined when the config names none. */
+  pipelines: PipelineCollector | undefined;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const warehouses = createWarehouses(config, logger);
   const metrics = options.metrics ?? new Metrics();
   const now = options.now ?? (() => new Date());
+  const pipelines = hasPipelineSources(config) ? new PipelineCollector({ config, state: state.pool, logger, metrics, now }) : undefined;
   return {
     config,
     logger,
@@ -49,7 +53,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     metrics,
     now,
     sweepContext: () => ({ config, warehouses, state: state.pool, logger, metrics, now }),
-    close: () => closeRuntime(warehouses, state, logger),
+    pipelines,
+    close: async () => {
+      await pipelines?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the pipeline sources failed'));
+      await closeRuntime(warehouses, state, logger);
+    },
   };
 }
 

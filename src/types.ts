@@ -34,6 +34,11 @@ export interface Finding {
   /** ISO timestamp of the bucket the finding is about, when it is about one. */
   bucket?: string;
   message: string;
+  /**
+   * Who answers for the asset when its source says (dbt `meta.owner`, an Airflow or SQLMesh
+   * source's `owner`); a monitor's `owner` in the config still comes first.
+   */
+  owner?: string;
 }
 
 export interface FindingSummary {

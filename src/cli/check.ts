@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { runProfile } from '../collect/profile.ts';
 import { runSweep } from '../collect/sweep.ts';
+import { assetMatcher } from '../config/asset-globs.ts';
 import { summarizeFindings, type Finding, type FindingSummary } from '../types.ts';
 import { openRuntime } from '../runtime.ts';
 import { loadCliConfig, cliLogger } from './cli-config.ts';
@@ -18,7 +19,7 @@ export const checkCommand: CliCommand = {
   register(program, io, finish) {
     program
       .command('check')
-      .description('Run one sweep now and print the findings; exit 1 if any finding fails or errors')
+      .description('Run one sweep (and one read of the dbt, Airflow and SQLMesh sources) now and print the findings; exit 1 if any finding fails or errors')
       .option('-s, --select <glob>', 'only assets matching this glob, e.g. "analytics.raw.*"')
       .option('--json', 'print findings as JSON')
       .action(async (_options: unknown, command: Command) => {
@@ -37,9 +38,14 @@ async function runCheck(options: CheckOptions, io: CliIo): Promise<number> {
     const result = await runSweep(runtime.sweepContext(), signal, selection);
     // Volume and distribution come from table profiles, measured right after the sweep.
     const profile = await runProfile(runtime.sweepContext(), signal, selection);
-    const findings = firstPerCheck([...profile.findings, ...result.findings]);
+    // dbt, Airflow and SQLMesh, when configured: a failed model fails the check as a stale table does.
+    const pipelines = (await runtime.pipelines?.collect(signal))?.findings ?? [];
+    const selects = options.select === undefined ? () => true : assetMatcher([options.select]);
+    const selected = pipelines.filter((finding) => selects(finding.asset));
+    const findings = firstPerCheck([...profile.findings, ...result.findings, ...selected]);
     const summary = summarizeFindings(findings);
-    if (options.json) writeJson(io.stdout, { findings, summary });
+    // The routing owner stays out: `check --json`'s finding fields are a contract (docs/architecture.md).
+    if (options.json) writeJson(io.stdout, { findings: findings.map(({ owner: _owner, ...finding }) => finding), summary });
     else printHuman(io, findings, summary, result.tables);
     return summary.fail + summary.error > 0 ? 1 : 0;
   } finally {

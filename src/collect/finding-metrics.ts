@@ -1,12 +1,12 @@
-// pipewarden_findings is written by two jobs, the sweep and the profile job, each judging its own
-// checks (both judge volume: the sweep a rebuilt table's size, the profile job rows per bucket).
+// pipewarden_findings is written by three jobs, the sweep, the profile job and the pipelines job,
+// each judging its own checks (both judge volume: the sweep a rebuilt table's size, the profile job rows per bucket).
 // Each job's latest counts are kept apart and the gauge shows their sum, so neither job's run
 // wipes or doubles the other's.
 
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { CheckKind, Finding, FindingStatus } from '../types.ts';
 
-export type JudgingJob = 'sweep' | 'profile';
+export type JudgingJob = 'sweep' | 'profile' | 'pipelines';
 
 /** The kinds whose `error` findings each job reports when its warehouse cannot be read. */
 export const PROFILE_KINDS: readonly CheckKind[] = ['volume', 'distribution'];

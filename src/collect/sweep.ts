@@ -134,7 +134,8 @@ async function listTables(context: SweepContext, warehouse: Warehouse, logger: L
  * finding that is not ok (a collapsed table's size) is stored every time: its bucket must leave
  * later baselines, and they learn that from the stored findings.
  */
-function worthStoring(finding: Finding, previousStatuses: ReadonlyMap<string, FindingStatus>): boolean {
+/** A finding is stored when its check's status changed, or when it is a non-ok finding about a bucket (each bucket's verdict matters). */
+export function worthStoring(finding: Finding, previousStatuses: ReadonlyMap<string, FindingStatus>): boolean {
   if (previousStatuses.get(finding.check) !== finding.status) return true;
   return finding.bucket !== undefined && finding.status !== 'ok';
 }

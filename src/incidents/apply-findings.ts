@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
-import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
+import { ownerForAsset, pagedSeveritiesFor, routeForIncident } from '../notify/routing.ts';
 import {
   insertIncident,
   insertIncidentEvents,
@@ -144,7 +144,7 @@ class Batch {
     return planNotifications({
       change,
       incident,
-      route: routeForAsset(this.config, incident.asset),
+      route: routeForIncident(this.config, incident),
       channels: notificationChannels(this.config),
       pageOn: pagedSeveritiesFor(this.config, incident.asset),
       silencedBy: silence,
@@ -165,7 +165,7 @@ class Batch {
     if (current === null || current.status === 'resolved') {
       if (event.type !== 'opened' && event.type !== 'flapping') return null;
       this.opened.push(event.severity);
-      const owner = routeForAsset(this.config, finding.asset).owner;
+      const owner = ownerForAsset(this.config, finding.asset, finding.owner);
       return insertIncident(this.client, { finding, severity: event.severity, flapping: event.type === 'flapping', owner, openedAt: at });
     }
     switch (event.type) {

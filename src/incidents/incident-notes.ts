@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import { notificationChannels } from '../notify/channels.ts';
-import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
+import { pagedSeveritiesFor, routeForIncident } from '../notify/routing.ts';
 import { insertIncidentEvents, insertOutboxItems, selectIncidents, type IncidentRow } from '../store/incident-records.ts';
 import type { Actor } from './manual-actions.ts';
 import { planNotifications, type IncidentChange } from './plan-notifications.ts';
@@ -23,7 +23,7 @@ const SILENCE_NOTES_LIMIT = 20;
 
 export async function noteOnIncident(client: pg.ClientBase, config: Config, incident: IncidentRow, note: IncidentNote, detail: Record<string, unknown>, now: Date): Promise<number> {
   await insertIncidentEvents(client, [{ incidentId: incident.id, type: note.type, actor: note.by, source: note.source, detail }], now);
-  const plan = planNotifications({ change: note, incident, route: routeForAsset(config, incident.asset), channels: notificationChannels(config), pageOn: pagedSeveritiesFor(config, incident.asset) });
+  const plan = planNotifications({ change: note, incident, route: routeForIncident(config, incident), channels: notificationChannels(config), pageOn: pagedSeveritiesFor(config, incident.asset) });
   const items = plan.items.filter((item) => item.channel !== 'pagerduty');
   await insertOutboxItems(client, items, now);
   return items.length;

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import { PipewardenError } from '../errors.ts';
-import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
+import { pagedSeveritiesFor, routeForIncident } from '../notify/routing.ts';
 import {
   insertIncidentEvents,
   insertOutboxItems,
@@ -95,7 +95,7 @@ async function record(client: pg.ClientBase, config: Config, incident: IncidentR
   const plan = planNotifications({
     change,
     incident,
-    route: routeForAsset(config, incident.asset),
+    route: routeForIncident(config, incident),
     channels: notificationChannels(config),
     pageOn: pagedSeveritiesFor(config, incident.asset),
   });

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { notificationChannels } from '../notify/channels.ts';
-import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
+import { pagedSeveritiesFor, routeForIncident } from '../notify/routing.ts';
 import { insertIncidentEvents, insertOutboxItems, lockIncident, selectIncident, updateIncident } from '../store/incident-records.ts';
 import type { RunRow } from '../store/runbook-runs.ts';
 import { selectAttempts } from '../store/runbook-runs.ts';
@@ -85,7 +85,7 @@ async function tellIncident(context: RecoveryOutcomeContext, incidentId: string,
     await insertIncidentEvents(client, [{ incidentId, type: event.at, source: 'runbook', actor: `runbook:${change.runbook}#${change.run}`, detail }], now);
     // A resolved incident needs no page; its timeline still says how the run ended.
     if (incident.status === 'resolved' && change.type === 'recovery_failed') return { paged: incident.paged_at !== null, items: 0 };
-    const plan = planNotifications({ change, incident, route: routeForAsset(context.config, incident.asset), channels: notificationChannels(context.config), pageOn: pagedSeveritiesFor(context.config, incident.asset) });
+    const plan = planNotifications({ change, incident, route: routeForIncident(context.config, incident), channels: notificationChannels(context.config), pageOn: pagedSeveritiesFor(context.config, incident.asset) });
     await insertOutboxItems(client, plan.items, now);
     if (plan.pages) await updateIncident(client, incident.id, { pagedAt: now });
     return { paged: incident.paged_at !== null || plan.pages, items: plan.items.length };

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.ts';
 import type { OutboxRow } from '../store/outbox.ts';
 import type { Finding } from '../types.ts';
 import type { Deliverer } from './delivery.ts';
-import { pagedSeveritiesFor, routeForAsset } from './routing.ts';
+import { pagedSeveritiesFor, routeForIncident } from './routing.ts';
 
 interface ConsolePayload {
   change: string;
@@ -20,7 +20,7 @@ export function consoleDeliverer(logger: Logger, config: Config): Deliverer {
   const console = logger.child({ notifier: 'console' });
   return async (item: OutboxRow) => {
     const payload = item.payload as unknown as ConsolePayload;
-    const route = routeForAsset(config, payload.incident.asset);
+    const route = routeForIncident(config, payload.incident);
     const fields = { incident: payload.incident.id, asset: payload.incident.asset, check: payload.incident.check, status: payload.finding.status, change: payload.change, route };
     const line = `notification ${destinations(route, config, payload.incident.asset, payload.incident.severity)}: ${payload.text}`;
     if (payload.change === 'resolved' || payload.change === 'resolved_by_hand') console.info(fields, line);
@@ -29,7 +29,7 @@ export function consoleDeliverer(logger: Logger, config: Config): Deliverer {
   };
 }
 
-function destinations(route: ReturnType<typeof routeForAsset>, config: Config, asset: string, severity: string): string {
+function destinations(route: ReturnType<typeof routeForIncident>, config: Config, asset: string, severity: string): string {
   const targets: string[] = [];
   if (route.slackChannel !== undefined) targets.push(`Slack ${route.slackChannel}`);
   if (route.pagerduty && pagedSeveritiesFor(config, asset).includes(severity as never)) targets.push('PagerDuty');

@@ -1,21 +1,30 @@
 // Who answers for an asset and where to reach them: the first monitor that matches the asset and
-// names an owner wins, then `notifications.default_owner`. Owners map to a Slack channel and a
-// PagerDuty routing key in `owners`.
+// names an owner wins, then the owner its source gives (dbt `meta.owner`, an Airflow or SQLMesh
+// source's `owner`), then `notifications.default_owner`. Owners map to a Slack channel and a
+// PagerDuty routing key in `owners`. An incident keeps the owner it was opened with.
 
 import { monitorCoversAsset } from '../config/asset-globs.ts';
 import type { Config } from '../config/schema.ts';
 import type { NotificationRoute } from './notification.ts';
 
-export function ownerForAsset(config: Config, asset: string): string | undefined {
+export function ownerForAsset(config: Config, asset: string, sourceOwner?: string): string | undefined {
   for (const monitor of config.monitors) {
     if (monitor.owner === undefined) continue;
     if (monitorCoversAsset(monitor, asset)) return monitor.owner;
   }
-  return config.notifications.default_owner;
+  return sourceOwner ?? config.notifications.default_owner;
 }
 
-export function routeForAsset(config: Config, asset: string): NotificationRoute {
-  const owner = ownerForAsset(config, asset);
+export function routeForAsset(config: Config, asset: string, sourceOwner?: string): NotificationRoute {
+  return routeForOwner(config, ownerForAsset(config, asset, sourceOwner));
+}
+
+/** Where an incident's notifications go: to the owner it was opened with, else as its asset's route. */
+export function routeForIncident(config: Config, incident: { asset: string; owner?: string | null }): NotificationRoute {
+  return incident.owner === null || incident.owner === undefined ? routeForAsset(config, incident.asset) : routeForOwner(config, incident.owner);
+}
+
+function routeForOwner(config: Config, owner: string | undefined): NotificationRoute {
   const contact = owner === undefined ? undefined : config.owners[owner];
   return {
     ...(owner === undefined ? {} : { owner }),

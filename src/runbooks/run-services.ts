@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { notificationChannels } from '../notify/channels.ts';
-import { pagedSeveritiesFor, routeForAsset } from '../notify/routing.ts';
+import { pagedSeveritiesFor, routeForIncident } from '../notify/routing.ts';
 import { resolveIncidentById } from '../incidents/manual-actions.ts';
 import { planNotifications, type RecoveryChange } from '../incidents/plan-notifications.ts';
 import { silenceFor } from '../incidents/silences.ts';
@@ -101,7 +101,7 @@ async function tellIncident(context: RunServicesContext, incidentId: string, cha
     const { incident } = locked;
     if (event !== undefined) await insertIncidentEvents(client, [event], now);
     const silencedBy = silenceFor(silences, { asset: incident.asset, check: incident.check_id });
-    const plan = planNotifications({ change, incident, route: routeForAsset(context.config, incident.asset), channels: notificationChannels(context.config), pageOn: pagedSeveritiesFor(context.config, incident.asset), silencedBy });
+    const plan = planNotifications({ change, incident, route: routeForIncident(context.config, incident), channels: notificationChannels(context.config), pageOn: pagedSeveritiesFor(context.config, incident.asset), silencedBy });
     await insertOutboxItems(client, plan.items, now);
     return plan.items.length;
   });

@@ -41,6 +41,8 @@ export class Metrics {
   readonly warehouseUp: Gauge<'warehouse'>;
   readonly stateDbUp: Gauge;
   readonly lastSweepTimestamp: Gauge<'warehouse'>;
+  readonly pipelineSourceUp: Gauge<'kind' | 'source'>;
+  readonly collectionErrors: Counter<'source'>;
   readonly notificationsDelivered: Counter<'channel'>;
   readonly notificationsRetried: Counter<'channel'>;
   readonly notificationsDeadLettered: Counter<'channel'>;
@@ -75,10 +77,12 @@ export class Metrics {
 
     this.sweepDuration = new Histogram({ name: 'pipewarden_sweep_duration_seconds', help: 'Duration of one warehouse\'s part of a sweep.', labelNames: ['warehouse'], buckets: LONG_DURATION_BUCKETS, registers });
     this.tablesMonitored = new Gauge({ name: 'pipewarden_tables_monitored', help: 'Tables selected by monitors in the last sweep.', labelNames: ['warehouse'], registers });
-    this.findings = new Gauge({ name: 'pipewarden_findings', help: 'Current findings (latest sweep and profile) by check kind and status.', labelNames: ['kind', 'status'], registers });
+    this.findings = new Gauge({ name: 'pipewarden_findings', help: 'Current findings (latest sweep, profile and pipelines runs) by check kind and status.', labelNames: ['kind', 'status'], registers });
     this.warehouseUp = new Gauge({ name: 'pipewarden_warehouse_up', help: '1 when the warehouse answered the last readiness probe or sweep, else 0.', labelNames: ['warehouse'], registers });
     this.stateDbUp = new Gauge({ name: 'pipewarden_state_db_up', help: '1 when the state database answered the last readiness probe, else 0.', registers });
     this.lastSweepTimestamp = new Gauge({ name: 'pipewarden_last_sweep_timestamp_seconds', help: 'Unix time of the last completed sweep of the warehouse.', labelNames: ['warehouse'], registers });
+    this.pipelineSourceUp = new Gauge({ name: 'pipewarden_pipeline_source_up', help: '1 when the pipeline source (a dbt target, an Airflow or SQLMesh database) was read at the last pipelines run, else 0.', labelNames: ['kind', 'source'], registers });
+    this.collectionErrors = new Counter({ name: 'pipewarden_collection_errors_total', help: 'Reads of a pipeline source that failed, by source kind (dbt, airflow, sqlmesh).', labelNames: ['source'], registers });
 
     this.notificationsDelivered = new Counter({ name: 'pipewarden_notifications_delivered_total', help: 'Outbox items delivered, by channel.', labelNames: ['channel'], registers });
     this.notificationsRetried = new Counter({ name: 'pipewarden_notifications_retried_total', help: 'Delivery attempts that will be retried (429, 5xx, network), by channel.', labelNames: ['channel'], registers });

@@ -3,7 +3,7 @@
 // output, and an invalid config. Freshness uses the real clock here (check reads it), so the rows
 // are placed relative to the database's now() with wide margins.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { runCli } from '../../src/cli/index.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { fixturePath } from '../collect/dbt/dbt-fixtures.ts';
 
 interface Outcome {
   code: number;
@@ -157,5 +158,25 @@ describe('pipewarden validate through runCli', () => {
     const outcome = await cli('validate', '--config', config);
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(outcome.stdout).toBe('valid.yaml: valid (1 warehouse, 1 monitor, 0 runbooks)\n');
+  });
+  it('also judges a configured dbt target: a failed model fails the check, in the contract\'s fields', async () => {
+    const target = path.join(dir, 'dbt-target');
+    await mkdir(target);
+    await copyFile(fixturePath('hand__manifest__v7__jaffle_shop-classic.json'), path.join(target, 'manifest.json'));
+    await copyFile(fixturePath('hand__run_results__v4__jaffle_shop__fail-warn-skip.json'), path.join(target, 'run_results.json'));
+    const config = {
+      warehouses: { analytics: { type: 'postgres', url: '${WAREHOUSE_URL}', connect_timeout: '2s' } },
+      state: { url: '${DATABASE_URL}' },
+      monitors: [{ assets: 'analytics.public.*', freshness: fresh }],
+      dbt: [{ target: './dbt-target', warehouse: 'analytics' }],
+    };
+    await writeFile(path.join(dir, 'with-dbt.yaml'), stringify(config));
+    const outcome = await cli('check', '--json', '--config', 'with-dbt.yaml');
+    expect(outcome.code, outcome.stderr).toBe(1);
+    const { findings } = parseJson(outcome);
+    expect(findings.find((finding) => finding.check === 'run:analytics.dbt_jaffle.stg_payments')).toMatchObject({ kind: 'run', status: 'fail' });
+    for (const finding of findings) expect(FINDING_FIELDS).toEqual(expect.arrayContaining(Object.keys(finding)));
+    const selected = parseJson(await cli('check', '--json', '--select', 'analytics.dbt_jaffle.orders', '--config', 'with-dbt.yaml'));
+    expect(selected.findings.map((finding) => finding.asset)).toEqual(['analytics.dbt_jaffle.orders']);
   });
 });
