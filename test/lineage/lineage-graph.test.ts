@@ -79,6 +79,31 @@ describe('dbt-core state manifests (v7, v10)', () => {
   );
 });
 
+describe('a dbt 1.12-style manifest (groups, quotes in names)', () => {
+  it('takes owners from meta, groups and exposure emails, and keeps hostile names literal', () => {
+    const graph = lineageFromManifest(manifestOf('hand__manifest__v12__dbt-1.12-extra-fields.json'), { warehouse: 'wh' }, 'shop');
+    const hostile = `wh.we'ird;drop.orders"; rm -rf / #`;
+    expect(graph.nodes.map((node) => [node.asset, node.kind, node.owner])).toEqual([
+      ['exposure.shop.account_managers', 'exposure', 'Account Management'],
+      ['exposure.shop.retailer_app', 'exposure', 'apps@example.com'],
+      ['wh.marts.orders', 'model', 'orders-team'],
+      ['wh.marts.top_items', 'model', 'merch-team'],
+      ['wh.raw.inventory_feed', 'source', 'inventory-team'],
+      ['wh.raw.stores', 'source', null],
+      [hostile, 'model', "o'hara; rm -rf ~"],
+    ]);
+    expect(graph.edges).toEqual([
+      { upstream: 'wh.marts.orders', downstream: 'wh.marts.top_items' },
+      { upstream: 'wh.marts.orders', downstream: hostile },
+      { upstream: 'wh.marts.top_items', downstream: 'exposure.shop.account_managers' },
+      { upstream: 'wh.marts.top_items', downstream: 'exposure.shop.retailer_app' },
+      { upstream: 'wh.raw.inventory_feed', downstream: 'wh.marts.orders' },
+    ]);
+    expect(graph.nodes[0]).toMatchObject({ name: 'Account managers dashboard', exposureType: 'dashboard', url: 'https://bi.example.com/d/42' });
+    expect(graph.nodes[1]).toMatchObject({ name: 'retailer_app', exposureType: 'application', url: null });
+  });
+});
+
 describe('the marketplace scenario', () => {
   const manifest = parseManifest('marketplace-manifest.json', readLineageFixture('marketplace-manifest.json')).manifest;
 
