@@ -86,8 +86,10 @@ export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop, runbooks: Ru
   });
   const pipelines = runtime.pipelines;
   return [
-    judging('sweep', runtime.config.schedule.sweep, (signal) => runSweep(runtime.sweepContext(), signal)),
-    judging('profile', runtime.config.schedule.profile, (signal) => runProfile(runtime.sweepContext(), signal)),
+    // Each loads the dbt manifests first (cheap when unchanged), so the monitors dbt derives exist
+    // from the first sweep on, even on a replica whose pipelines tick another one runs.
+    judging('sweep', runtime.config.schedule.sweep, async (signal) => runSweep(await runtime.loadSweepContext(), signal)),
+    judging('profile', runtime.config.schedule.profile, async (signal) => runProfile(await runtime.loadSweepContext(), signal)),
     ...(pipelines === undefined ? [] : [judging('pipelines', runtime.config.schedule.pipelines, (signal) => pipelines.collect(signal))]),
     {
       name: 'retention',

@@ -1,11 +1,14 @@
 // The adapters every long- or short-lived command needs, opened in one order and closed in the
 // reverse: the state DB (migrated), the warehouses, the metrics. `pipewarden start` and
 // `pipewarden check` both build on this, so a sweep behaves the same in the daemon and in CI.
+// The config a sweep sees is the effective one: the configured monitors first, then those dbt's
+// own configuration derives (source freshness, meta.pipewarden), so a hand-written monitor wins
+// for a table both cover (the sweep keeps the first monitor's check).
 
 import type { Logger } from 'pino';
 import type { SweepContext } from './collect/sweep.ts';
 import { hasPipelineSources, PipelineCollector } from './collect/pipelines.ts';
-import type { Config } from './config/schema.ts';
+import type { Config, MonitorConfig } from './config/schema.ts';
 import { migrate } from './store/migrate.ts';
 import { openStateDatabase, type StateDatabase } from './store/state-database.ts';
 import { Metrics } from './telemetry/metrics.ts';
@@ -13,13 +16,21 @@ import { createWarehouses } from './warehouse/create-warehouses.ts';
 import type { Warehouse } from './warehouse/warehouse.ts';
 
 export interface Runtime {
-  config: Config;
+  /** The effective config: configured monitors, then the ones dbt derives (as last loaded). */
+  readonly config: Config;
   logger: Logger;
   state: StateDatabase;
   warehouses: ReadonlyMap<string, Warehouse>;
   metrics: Metrics;
   now: () => Date;
+  /** A sweep or profile context with the derived monitors as last loaded. */
   sweepContext(): SweepContext;
+  /**
+   * The same, after re-reading the dbt targets' manifests (unchanged files are reused): what the
+   * scheduled sweep and profile and `pipewarden check` use, so derived monitors exist from the first
+   * sweep on, on every replica, whichever job ran first.
+   */
+  loadSweepContext(): Promise<SweepContext>;
   /** Reads dbt targets and Airflow / SQLMesh databases; undefined when the config names none. */
   pipelines: PipelineCollector | undefined;
   close(): Promise<void>;
@@ -45,19 +56,41 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const metrics = options.metrics ?? new Metrics();
   const now = options.now ?? (() => new Date());
   const pipelines = hasPipelineSources(config) ? new PipelineCollector({ config, state: state.pool, logger, metrics, now }) : undefined;
+  const effective = effectiveConfig(config);
+  const sweepContext = (): SweepContext => ({ config: effective(pipelines?.derivedMonitors() ?? []), warehouses, state: state.pool, logger, metrics, now });
   return {
-    config,
+    get config() {
+      return effective(pipelines?.derivedMonitors() ?? []);
+    },
     logger,
     state,
     warehouses,
     metrics,
     now,
-    sweepContext: () => ({ config, warehouses, state: state.pool, logger, metrics, now }),
+    sweepContext,
+    loadSweepContext: async () => {
+      await pipelines?.refreshDerivedMonitors();
+      return sweepContext();
+    },
     pipelines,
     close: async () => {
       await pipelines?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the pipeline sources failed'));
       await closeRuntime(warehouses, state, logger);
     },
+  };
+}
+
+/**
+ * The config with derived monitors after the configured ones; the same object while they are the
+ * same, so a sweep and the incidents it feeds agree on one config.
+ */
+function effectiveConfig(config: Config): (derived: readonly MonitorConfig[]) => Config {
+  let last: { derived: readonly MonitorConfig[]; config: Config } = { derived: [], config };
+  return (derived) => {
+    if (derived.length === 0) return config;
+    const same = derived.length === last.derived.length && derived.every((monitor, index) => monitor === last.derived[index]);
+    if (!same) last = { derived, config: { ...config, monitors: [...config.monitors, ...derived] } };
+    return last.config;
   };
 }
 

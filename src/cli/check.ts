@@ -35,11 +35,13 @@ async function runCheck(options: CheckOptions, io: CliIo): Promise<number> {
   try {
     const signal = new AbortController().signal;
     const selection = options.select ? { select: options.select } : {};
-    const result = await runSweep(runtime.sweepContext(), signal, selection);
-    // Volume and distribution come from table profiles, measured right after the sweep.
-    const profile = await runProfile(runtime.sweepContext(), signal, selection);
-    // dbt, Airflow and SQLMesh, when configured: a failed model fails the check as a stale table does.
+    // dbt, Airflow and SQLMesh, when configured, are read first: a failed model fails the check as a
+    // stale table does, and the manifests read give the monitors dbt derives for the sweep.
     const pipelines = (await runtime.pipelines?.collect(signal))?.findings ?? [];
+    const context = await runtime.loadSweepContext();
+    const result = await runSweep(context, signal, selection);
+    // Volume and distribution come from table profiles, measured right after the sweep.
+    const profile = await runProfile(context, signal, selection);
     const selects = options.select === undefined ? () => true : assetMatcher([options.select]);
     const selected = pipelines.filter((finding) => selects(finding.asset));
     const findings = firstPerCheck([...profile.findings, ...result.findings, ...selected]);

@@ -95,8 +95,20 @@ function escape(text: string): string {
 
 describe('dbtTargetSchema', () => {
   it('takes a path and an optional warehouse, and refuses unknown keys', () => {
-    expect(dbtTargetSchema.parse({ target: './target', warehouse: 'analytics' })).toEqual({ target: './target', warehouse: 'analytics' });
+    expect(dbtTargetSchema.parse({ target: './target', warehouse: 'analytics' })).toEqual({
+      target: './target',
+      warehouse: 'analytics',
+      duration: { sensitivity: 'medium', history: 20, min_history: 5, min_excess: 60_000 },
+    });
     expect(dbtTargetSchema.safeParse({ target: './target', warehous: 'analytics' }).success).toBe(false);
     expect(dbtTargetSchema.safeParse({ target: '' }).success).toBe(false);
+  });
+
+  it('takes execution-time settings, and says which to change when min_history exceeds history', () => {
+    expect(dbtTargetSchema.parse({ target: './t', duration: { sensitivity: 'high', history: 30, min_excess: '5m' } }).duration).toEqual({ sensitivity: 'high', history: 30, min_history: 5, min_excess: 300_000 });
+    const result = dbtTargetSchema.safeParse({ target: './t', duration: { history: 10, min_history: 12 } });
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: ['duration', 'min_history'], message: 'min_history (12) cannot exceed history (10): raise history or lower min_history' }),
+    ]);
   });
 });
