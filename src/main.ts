@@ -12,6 +12,7 @@ import { runProfile } from './collect/profile.ts';
 import { runSweep } from './collect/sweep.ts';
 import { applyRetention } from './store/retention.ts';
 import { applyFindings } from './incidents/apply-findings.ts';
+import { storeManifestLineage } from './lineage/store-manifest-lineage.ts';
 import { syncPagerDutyChange } from './incidents/pagerduty-sync.ts';
 import { mountPagerDutyWebhook } from './http/pagerduty-webhook-route.ts';
 import { createSlackApp, slackAppWanted, type SlackApp } from './chat/slack-app.ts';
@@ -90,7 +91,15 @@ export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop, runbooks: Ru
     // from the first sweep on, even on a replica whose pipelines tick another one runs.
     judging('sweep', runtime.config.schedule.sweep, async (signal) => runSweep(await runtime.loadSweepContext(), signal)),
     judging('profile', runtime.config.schedule.profile, async (signal) => runProfile(await runtime.loadSweepContext(), signal)),
-    ...(pipelines === undefined ? [] : [judging('pipelines', runtime.config.schedule.pipelines, (signal) => pipelines.collect(signal))]),
+    ...(pipelines === undefined
+      ? []
+      : [
+          judging('pipelines', runtime.config.schedule.pipelines, async (signal) => {
+            const result = await pipelines.collect(signal);
+            await storeManifestLineage(runtime.state.pool, runtime.logger, result.changedManifests, runtime.now());
+            return result;
+          }),
+        ]),
     {
       name: 'retention',
       cron: RETENTION_CRON,

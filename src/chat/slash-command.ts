@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type Actor, type ManualActionResult } from '../incidents/manual-actions.ts';
-import { selectIncidents, selectIncidentTimeline, type IncidentRow } from '../store/incident-records.ts';
+import { selectGroupedIncidents, selectIncidents, selectIncidentTimeline, type IncidentRow } from '../store/incident-records.ts';
 import { cancelSilence, insertSilence } from '../store/silences.ts';
 import { withTransaction } from '../store/transaction.ts';
 import { noteSilenceOnCoveredIncidents } from '../incidents/incident-notes.ts';
@@ -17,7 +17,7 @@ import { ACTIONS } from '../runbooks/actions/registry.ts';
 import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import { runbookMayBeDestructive } from '../runbooks/plan-run.ts';
 import type { ChatOperation } from './access-control.ts';
-import { timelineText } from '../incidents/timeline-text.ts';
+import { groupingLines, timelineText } from '../incidents/timeline-text.ts';
 import { attemptLine } from '../cli/runbook-format.ts';
 import { selectRunsForIncident } from '../store/runbook-runs.ts';
 import { planExpected, planStatus } from './status-commands.ts';
@@ -237,11 +237,12 @@ function planExplain(args: readonly string[], context: SlashCommandContext): Sla
       const bucket = finding.bucket === undefined ? '' : ` for the bucket of ${finding.bucket}`;
       const shown = events.slice(-TIMELINE_LIMIT);
       const earlier = events.length > shown.length ? [`…${events.length - shown.length} earlier entries: \`pipewarden incidents show ${incident.id}\``] : [];
-      const runs = await selectRunsForIncident(context.pool, incident.id);
+      const [runs, symptoms] = await Promise.all([selectRunsForIncident(context.pool, incident.id), selectGroupedIncidents(context.pool, incident.id)]);
       return [
         incidentLine(incident),
         `Observed ${finding.observed ?? 'nothing (could not measure)'}, ${expected}${score}${bucket}.`,
         `Owner: ${incident.owner ?? 'none'}. Opened ${incident.opened_at.toISOString()}.`,
+        ...groupingLines(incident, symptoms),
         '*Timeline*',
         ...earlier,
         ...shown.map((event) => `• ${event.at.toISOString()} ${timelineText(event)}`),

@@ -7,8 +7,8 @@ import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { PipewardenError } from '../errors.ts';
 import { acknowledgeIncidentById, resolveIncidentById, type ManualActionResult } from '../incidents/manual-actions.ts';
-import { timelineText } from '../incidents/timeline-text.ts';
-import { selectIncidents, selectIncidentTimeline, type IncidentListFilter, type IncidentRow } from '../store/incident-records.ts';
+import { groupingLines, timelineText } from '../incidents/timeline-text.ts';
+import { selectGroupedIncidents, selectIncidents, selectIncidentTimeline, type IncidentListFilter, type IncidentRow } from '../store/incident-records.ts';
 import { selectRunsForIncident } from '../store/runbook-runs.ts';
 import { withStateDatabase } from './cli-state.ts';
 import { attemptJson, attemptLine, runJson, runLine } from './runbook-format.ts';
@@ -83,6 +83,7 @@ async function runShow(id: string, options: GlobalOptions, io: CliIo): Promise<n
       return 0;
     }
     writeLine(io.stdout, incidentLine(found.incident));
+    for (const line of groupingLines(found.incident, await selectGroupedIncidents(state.pool, found.incident.id))) writeLine(io.stdout, `  ${line}`);
     for (const event of found.events) writeLine(io.stdout, `  ${event.at.toISOString()} ${timelineText(event)}`);
     // What runbooks tried, step by step: the record a page carries, here for the person at the terminal.
     for (const { run, attempts } of runs) {
@@ -138,6 +139,8 @@ function incidentJson(row: IncidentRow): Record<string, unknown> {
     resolvedAt: row.resolved_at?.toISOString() ?? null,
     resolvedBy: row.resolved_by,
     pagedAt: row.paged_at?.toISOString() ?? null,
+    causedBy: row.caused_by,
+    blastRadius: row.blast_radius,
     finding: row.last_finding,
   };
 }

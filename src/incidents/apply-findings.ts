@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import { ownerForAsset, pagedSeveritiesFor, routeForIncident } from '../notify/routing.ts';
 import {
+  clearIncidentRelease,
   insertIncident,
   insertIncidentEvents,
   insertOutboxItems,
@@ -27,6 +28,7 @@ import { advanceIncident, NEW_TRACKING, type CheckTracking, type LifecycleEvent,
 import { activeMaintenanceWindows } from './maintenance.ts';
 import { planNotifications, type IncidentChange, type NotificationPlan } from './plan-notifications.ts';
 import { decideRecovery, type RecoveryDecision, type RecoveryPolicy } from './recovery.ts';
+import { groupNewIncident, releaseSymptoms, tellGrouping, type NotificationSink } from './root-cause.ts';
 import { notificationChannels } from '../notify/channels.ts';
 import { silenceFor, type Silence } from './silences.ts';
 
@@ -99,6 +101,7 @@ class Batch {
     const step = advanceIncident(before, finding.status, this.settingsFor(finding.kind), this.now.getTime());
     let incident = row?.incident ?? null;
     for (const event of step.events) incident = await this.record(event, finding, incident);
+    if (incident !== null && incident.released_at !== null && incident.status !== 'resolved') incident = await this.judgeReleased(incident, finding);
     if (incident !== null && step.events.length === 0 && incident.status !== 'resolved') {
       // Keep the evidence current even when nothing worth a message happened.
       if (finding.status !== 'ok') incident = await updateIncident(this.client, incident.id, { lastFinding: finding });
@@ -123,10 +126,13 @@ class Batch {
   }
 
   private async record(event: LifecycleEvent, finding: Finding, current: IncidentRow | null): Promise<IncidentRow | null> {
-    const incident = await this.change(event, finding, current);
-    if (incident === null) return null;
-    this.events.push({ incidentId: incident.id, type: event.type, source: 'pipewarden', detail: { ...event, status: finding.status, message: finding.message } });
-    if (event.type === 'status_changed') return incident;
+    const changed = await this.change(event, finding, current);
+    if (changed === null) return null;
+    this.events.push({ incidentId: changed.id, type: event.type, source: 'pipewarden', detail: { ...event, status: finding.status, message: finding.message } });
+    if (event.type === 'status_changed') return changed;
+    // A new incident first finds its cause upstream (then it does not page) or its symptoms downstream.
+    const grouping = changed.id !== current?.id ? await groupNewIncident(this.client, changed, this.now) : undefined;
+    const incident = grouping?.incident ?? changed;
     const silence = silenceFor(this.silences, finding);
     const recovery = await this.decideRecovery(event, incident, finding);
     const plan = this.plan(event, incident, silence, recovery.holdPage);
@@ -137,7 +143,37 @@ class Batch {
       this.events.push({ incidentId: incident.id, type: 'runbook_started', source: 'pipewarden', detail: started });
       this.items.push(...this.plan(started, incident, silence, recovery.holdPage).items);
     }
+    if (grouping !== undefined) {
+      this.takeBackPages(grouping.unpaged);
+      tellGrouping(this.config, grouping.notes, this.sink());
+    }
+    if (event.type === 'resolved') tellGrouping(this.config, await releaseSymptoms(this.client, incident, this.now), this.sink());
     return plan.pages ? await updateIncident(this.client, incident.id, { pagedAt: this.now }) : incident;
+  }
+
+  private sink(): NotificationSink {
+    return { events: this.events, items: this.items };
+  }
+
+  /** PagerDuty items planned earlier in this batch for incidents that turned out to be symptoms. */
+  private takeBackPages(incidentIds: readonly string[]): void {
+    if (incidentIds.length === 0) return;
+    const kept = this.items.filter((item) => !(item.channel === 'pagerduty' && incidentIds.includes(item.incidentId)));
+    this.items.splice(0, this.items.length, ...kept);
+  }
+
+  /**
+   * An incident its cause released is judged on its own at its next evaluation: still failing, it
+   * pages now (it never did while grouped); passing, the lifecycle resolves it as usual.
+   */
+  private async judgeReleased(incident: IncidentRow, finding: Finding): Promise<IncidentRow> {
+    const cleared = await clearIncidentRelease(this.client, incident.id);
+    if (finding.status !== 'fail' && finding.status !== 'warn') return cleared;
+    const change = { type: 'still_failing' as const };
+    this.events.push({ incidentId: cleared.id, type: change.type, source: 'pipewarden', detail: { status: finding.status, message: finding.message } });
+    const plan = this.plan(change, cleared, silenceFor(this.silences, finding), false);
+    this.items.push(...plan.items);
+    return plan.pages ? await updateIncident(this.client, cleared.id, { pagedAt: this.now }) : cleared;
   }
 
   private plan(change: IncidentChange, incident: IncidentRow, silence: Silence | undefined, holdPage: boolean): NotificationPlan {

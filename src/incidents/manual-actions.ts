@@ -21,6 +21,7 @@ import { resolveIncidentByHand, type CheckTracking } from './lifecycle.ts';
 import { notificationChannels } from '../notify/channels.ts';
 import { activeIncident, storedPart } from './apply-findings.ts';
 import { planNotifications, type IncidentChange } from './plan-notifications.ts';
+import { releaseSymptoms, tellGrouping, type NotificationSink } from './root-cause.ts';
 
 export interface Actor {
   /** Who: a user name, a Slack user, a PagerDuty user. */
@@ -75,6 +76,11 @@ async function resolve(client: pg.ClientBase, config: Config, incident: Incident
   }
   const resolved = await updateIncident(client, incident.id, { status: 'resolved', resolved: { at: now, by: actor.by } });
   await record(client, config, resolved, { type: 'resolved_by_hand', by: actor.by, source: actor.source }, actor, now);
+  // What it explained is judged on its own again (and pages if it still fails).
+  const sink: NotificationSink = { events: [], items: [] };
+  tellGrouping(config, await releaseSymptoms(client, resolved, now), sink);
+  await insertIncidentEvents(client, sink.events, now);
+  await insertOutboxItems(client, sink.items, now);
   return { incident: resolved, changed: true };
 }
 

@@ -15,7 +15,25 @@ export type IncidentChange =
   | { type: 'reopened'; by: string; source: string }
   | { type: 'silenced'; by: string; source: string; silence: string; until: string; reason: string }
   | { type: 'marked_expected'; by: string; source: string; check: string; bucket: string }
+  | GroupingChange
   | RecoveryChange;
+
+/** Root-cause grouping (src/incidents/root-cause.ts), as the incidents involved are told it. */
+export type GroupingChange =
+  /** This incident's asset reads a failing one: it joins that incident (its cause) and does not page on its own. */
+  | { type: 'grouped'; cause: IncidentReference }
+  /** On the cause: a downstream failure it explains joined it. */
+  | { type: 'symptom_joined'; symptom: IncidentReference }
+  /** The cause resolved: this incident stands alone; its next failing evaluation pages. */
+  | { type: 'released'; cause: IncidentReference }
+  /** Released, and its check still fails: it pages now. */
+  | { type: 'still_failing' };
+
+export interface IncidentReference {
+  id: string;
+  check: string;
+  asset: string;
+}
 
 /** What runbooks do about an incident, as its notifications tell it. */
 export type RecoveryChange =
@@ -63,7 +81,7 @@ export function planNotifications(input: PlanInput): NotificationPlan {
   const progressOnly = input.change.type === 'runbook_progress';
   if (input.channels.console && !progressOnly) add('console');
   if (input.channels.slack && input.route.slackChannel !== undefined) add('slack', { slackChannel: input.route.slackChannel });
-  const action = pagerDutyAction(input);
+  const action = input.incident.caused_by === null || input.change.type === 'grouped' ? pagerDutyAction(input) : undefined;
   if (action !== undefined) add('pagerduty', { action });
   return { items, pages: action === 'trigger' && incident.paged_at === null };
 }
@@ -91,6 +109,11 @@ function pagerDutyAction(input: PlanInput): PagerDutyAction | undefined {
       // Paged already (severities that page at once): a trigger with the same dedup key updates
       // that page with what the runbook tried.
       return pages ? 'trigger' : undefined;
+    case 'still_failing':
+      return pages && !known ? 'trigger' : undefined;
+    case 'grouped':
+      // It paged before its cause was known (the cause's page now covers it): close that page.
+      return known ? 'resolve' : undefined;
     case 'acknowledged':
       return known ? 'acknowledge' : undefined;
     case 'resolved':
@@ -113,6 +136,8 @@ function incidentSummary(incident: IncidentRow): Record<string, unknown> {
     flapping: incident.flapping,
     owner: incident.owner,
     openedAt: incident.opened_at.toISOString(),
+    causedBy: incident.caused_by,
+    blastRadius: incident.blast_radius,
   };
 }
 
@@ -123,7 +148,7 @@ export function describeIncidentChange(change: IncidentChange, incident: Inciden
   const evidence = incident.last_finding.message;
   switch (change.type) {
     case 'opened':
-      return `OPENED (${incident.severity}) ${subject}: ${evidence}`;
+      return `OPENED (${incident.severity}) ${subject}: ${evidence}${incident.blast_radius === null ? '' : ` Blast radius: ${incident.blast_radius.summary}`}`;
     case 'severity_raised':
       return `NOW ${change.to.toUpperCase()} ${subject}: ${evidence}`;
     case 'flapping':
@@ -142,6 +167,14 @@ export function describeIncidentChange(change: IncidentChange, incident: Inciden
       return `SILENCED ${subject} ${incident.asset} by ${change.by} (${change.source}) until ${change.until} (silence #${change.silence}): ${change.reason}`;
     case 'marked_expected':
       return `MARKED EXPECTED ${subject} ${incident.asset} by ${change.by} (${change.source}): the ${change.bucket} bucket of ${change.check} leaves its baseline`;
+    case 'grouped':
+      return `GROUPED ${subject} ${incident.asset}: caused upstream by incident #${change.cause.id} (${change.cause.check}); it pages as part of that incident, not on its own. ${evidence}`;
+    case 'symptom_joined':
+      return `JOINED ${subject}: incident #${change.symptom.id} (${change.symptom.check}) downstream is explained by it and joins it.`;
+    case 'released':
+      return `UPSTREAM RESOLVED ${subject} ${incident.asset}: its cause, incident #${change.cause.id} (${change.cause.check}), resolved; it is judged on its own again and pages if its check still fails.`;
+    case 'still_failing':
+      return `STILL FAILING (${incident.severity}) ${subject} after its upstream cause resolved: ${evidence}`;
     case 'status_changed':
       return `${subject} is now ${change.to}: ${evidence}`;
     case 'recovery_started':

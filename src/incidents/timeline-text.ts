@@ -2,7 +2,7 @@
 // `runbook_escalated by runbook:reload#3 via runbook: the feed is still stale` — the same in
 // `pipewarden incidents show` and `/pipewarden explain`.
 
-import type { IncidentEventRow } from '../store/incident-records.ts';
+import type { IncidentEventRow, IncidentRow } from '../store/incident-records.ts';
 
 /** What an entry says, from whichever of its detail fields carries it (a finding, an error, a runbook note or reason). */
 const SAID_FIELDS = ['message', 'error', 'text', 'reason'] as const;
@@ -13,4 +13,19 @@ export function timelineText(event: IncidentEventRow): string {
   const said = SAID_FIELDS.map((field) => event.detail[field]).find((value) => typeof value === 'string');
   const message = said === undefined ? '' : `: ${String(said)}`;
   return `${event.type}${change}${who === '' ? '' : ` by ${who}`}${message}`;
+}
+
+const SYMPTOMS_LISTED = 10;
+
+/** Where an incident sits in its failure: the cause it joined, the symptoms it explains, who reads its asset. */
+export function groupingLines(incident: IncidentRow, symptoms: readonly IncidentRow[]): string[] {
+  const lines: string[] = [];
+  if (incident.caused_by !== null) lines.push(`Caused upstream by incident #${incident.caused_by}: it pages as part of that one.`);
+  if (symptoms.length > 0) {
+    const listed = symptoms.slice(0, SYMPTOMS_LISTED).map((symptom) => `#${symptom.id} ${symptom.check_id}`);
+    const more = symptoms.length > SYMPTOMS_LISTED ? ` and ${symptoms.length - SYMPTOMS_LISTED} more` : '';
+    lines.push(`Explains ${symptoms.length} downstream incident${symptoms.length === 1 ? '' : 's'}: ${listed.join(', ')}${more}.`);
+  }
+  if (incident.blast_radius !== null) lines.push(`Blast radius: ${incident.blast_radius.summary}`);
+  return lines;
 }

@@ -4,6 +4,7 @@
 
 import type { Config } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
+import type { StoredBlastRadius } from '../store/incident-records.ts';
 import type { OutboxRow } from '../store/outbox.ts';
 import type { Finding } from '../types.ts';
 import type { Deliverer } from './delivery.ts';
@@ -15,7 +16,17 @@ import { pagerDutyRoutingKey } from './routing.ts';
 interface PagerDutyItem {
   action: PagerDutyAction;
   text: string;
-  incident: { id: string; dedupKey: string; check: string; kind: string; asset: string; severity: PagerDutySeverity; owner: string | null; openedAt: string };
+  incident: {
+    id: string;
+    dedupKey: string;
+    check: string;
+    kind: string;
+    asset: string;
+    severity: PagerDutySeverity;
+    owner: string | null;
+    openedAt: string;
+    blastRadius?: StoredBlastRadius | null;
+  };
   finding: Finding;
   /** What a runbook tried, when its failure is what pages. */
   runbook_attempts?: Record<string, unknown>[];
@@ -43,6 +54,7 @@ export function pagerDutyDeliverer(client: Pick<PagerDutyClient, 'send'>, config
         asset: incident.asset,
         ...(incident.owner === null ? {} : { owner: incident.owner }),
         evidence: evidenceOf(finding),
+        ...(incident.blastRadius === undefined || incident.blastRadius === null ? {} : { blastRadius: { summary: incident.blastRadius.summary, ...incident.blastRadius.details } }),
         ...(payload.runbook_attempts === undefined ? {} : { attempts: payload.runbook_attempts }),
         ...(config.notifications.grafana_url === undefined ? {} : { links: [{ href: config.notifications.grafana_url, text: 'pipewarden in Grafana' }] }),
       });

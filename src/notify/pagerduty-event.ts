@@ -45,8 +45,8 @@ export interface IncidentPage {
   owner?: string;
   /** Observed vs expected and whatever else explains the finding. */
   evidence: Record<string, unknown>;
-  /** Downstream assets and exposures that read the failing asset. */
-  blastRadius?: readonly string[];
+  /** Downstream assets and exposures that read the failing asset (src/lineage/blast-radius.ts), bounded. */
+  blastRadius?: Record<string, unknown>;
   /** What runbooks already tried, in order. */
   attempts?: readonly Record<string, unknown>[];
   /** Back to Grafana and the like. */

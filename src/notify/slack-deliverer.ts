@@ -119,5 +119,7 @@ function viewOf(payload: SlackItem, incident: Awaited<ReturnType<typeof selectIn
     resolvedBy: incident.resolved_by,
     finding: incident.last_finding,
     runbook,
+    causedBy: incident.caused_by,
+    blastRadius: incident.blast_radius?.summary ?? null,
   };
 }

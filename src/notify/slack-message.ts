@@ -57,6 +57,10 @@ export interface SlackIncidentView {
   resolvedBy?: string | null | undefined;
   finding: Finding;
   runbook?: RunbookProgress | null | undefined;
+  /** The incident upstream that explains this one (root-cause grouping). */
+  causedBy?: string | null | undefined;
+  /** Who reads the asset, in one line (src/lineage/blast-radius.ts). */
+  blastRadius?: string | null | undefined;
 }
 
 export interface SlackMessage {
@@ -105,6 +109,8 @@ export function buildIncidentMessage(incident: SlackIncidentView, options: { gra
       ],
     },
   ];
+  const context = contextLines(incident);
+  if (context !== '') blocks.push(section(context));
   if (incident.runbook) blocks.push(section(runbookLines(incident.runbook)));
   const approval = incident.runbook?.change === 'runbook_note' ? incident.runbook.approval : undefined;
   if (approval !== undefined && incident.status !== 'resolved') blocks.push(approvalButtons(approval));
@@ -118,6 +124,14 @@ export function buildIncidentMessage(incident: SlackIncidentView, options: { gra
 export function buildThreadReply(changeText: string): SlackMessage {
   const text = truncate(escapeMrkdwn(changeText), SECTION_LIMIT);
   return { text, blocks: [section(text)] };
+}
+
+/** Where it comes from and what it reaches: the cause upstream, the blast radius downstream. */
+function contextLines(incident: SlackIncidentView): string {
+  const lines: string[] = [];
+  if (incident.causedBy !== null && incident.causedBy !== undefined) lines.push(`:arrow_up: *Caused upstream* by incident #${escapeMrkdwn(incident.causedBy)}: it pages as part of that one`);
+  if (incident.blastRadius !== null && incident.blastRadius !== undefined) lines.push(`:boom: *Blast radius*: ${escapeMrkdwn(incident.blastRadius)}`);
+  return lines.join('\n');
 }
 
 function stateLine(incident: SlackIncidentView): string {

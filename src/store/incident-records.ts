@@ -25,6 +25,17 @@ export interface IncidentRow {
   last_notified_at: Date;
   paged_at: Date | null;
   last_finding: Finding;
+  /** The incident upstream (in lineage) that explains this one; it does not page while set. */
+  caused_by: string | null;
+  /** What read the asset when the incident opened; null when lineage knows no readers. */
+  blast_radius: StoredBlastRadius | null;
+  /** When its cause resolved and released it: its next failing evaluation pages. */
+  released_at: Date | null;
+}
+
+export interface StoredBlastRadius {
+  summary: string;
+  details: Record<string, unknown>;
 }
 
 /** The lifecycle's memory of a check without its incident (that lives in `incidents`). */
@@ -169,7 +180,39 @@ export async function updateIncident(client: pg.ClientBase, id: string, update: 
 }
 
 function normalizeId(row: IncidentRow): IncidentRow {
-  return { ...row, id: String(row.id) };
+  return { ...row, id: String(row.id), caused_by: row.caused_by === null || row.caused_by === undefined ? null : String(row.caused_by), blast_radius: row.blast_radius ?? null, released_at: row.released_at ?? null };
+}
+
+/** The active incidents on these assets that no other incident explains: candidate causes. */
+export async function selectActiveRootIncidents(client: pg.ClientBase, assets: readonly string[]): Promise<IncidentRow[]> {
+  if (assets.length === 0) return [];
+  const result = await client.query<IncidentRow>("SELECT * FROM incidents WHERE asset = ANY($1::text[]) AND status <> 'resolved' AND caused_by IS NULL ORDER BY opened_at, id", [assets]);
+  return result.rows.map(normalizeId);
+}
+
+/** The active incidents an incident explains. */
+export async function selectGroupedIncidents(client: pg.ClientBase | pg.Pool, causeId: string): Promise<IncidentRow[]> {
+  const result = await client.query<IncidentRow>("SELECT * FROM incidents WHERE caused_by = $1 AND status <> 'resolved' ORDER BY id", [causeId]);
+  return result.rows.map(normalizeId);
+}
+
+/** Joins an incident to its cause (or, with null, releases it); `unpaged` forgets a page PagerDuty was told to close. */
+export async function setIncidentCause(client: pg.ClientBase, id: string, causeId: string | null, options: { unpaged?: boolean; releasedAt?: Date } = {}): Promise<IncidentRow> {
+  const result = await client.query<IncidentRow>(
+    'UPDATE incidents SET caused_by = $2, paged_at = CASE WHEN $3 THEN NULL ELSE paged_at END, released_at = $4 WHERE id = $1 RETURNING *',
+    [id, causeId, options.unpaged === true, options.releasedAt ?? null],
+  );
+  return normalizeId(result.rows[0] as IncidentRow);
+}
+
+export async function clearIncidentRelease(client: pg.ClientBase, id: string): Promise<IncidentRow> {
+  const result = await client.query<IncidentRow>('UPDATE incidents SET released_at = NULL WHERE id = $1 RETURNING *', [id]);
+  return normalizeId(result.rows[0] as IncidentRow);
+}
+
+export async function setIncidentBlastRadius(client: pg.ClientBase, id: string, radius: StoredBlastRadius): Promise<IncidentRow> {
+  const result = await client.query<IncidentRow>('UPDATE incidents SET blast_radius = $2 WHERE id = $1 RETURNING *', [id, JSON.stringify(radius)]);
+  return normalizeId(result.rows[0] as IncidentRow);
 }
 
 export interface IncidentEventRecord {

@@ -26,7 +26,7 @@ function page(overrides: Partial<IncidentPage> = {}): IncidentPage {
 
 describe('buildPagerDutyEvent', () => {
   it('builds a trigger with the incident as PagerDuty fields and the evidence as custom details', () => {
-    const event = buildPagerDutyEvent(page({ blastRadius: ['exposure:crm_email'], attempts: [{ runbook: 'reload', outcome: 'failed' }] }));
+    const event = buildPagerDutyEvent(page({ blastRadius: { summary: '1 exposure: CRM email sync (application, owner: crm)', downstream_exposures: 1 }, attempts: [{ runbook: 'reload', outcome: 'failed' }] }));
     expect(event).toEqual({
       routing_key: 'R0UTING0KEY0FOR0THE0INVENTORY0T',
       event_action: 'trigger',
@@ -46,7 +46,7 @@ describe('buildPagerDutyEvent', () => {
           asset: 'analytics.public.orders',
           owner: 'inventory-team',
           evidence: { observed: 12, expected: { low: 800, high: 1100 } },
-          blast_radius: ['exposure:crm_email'],
+          blast_radius: { summary: '1 exposure: CRM email sync (application, owner: crm)', downstream_exposures: 1 },
           runbook_attempts: [{ runbook: 'reload', outcome: 'failed' }],
         },
       },
