@@ -36,6 +36,8 @@ export interface IncidentOutcome {
   opened: number;
   openedBySeverity: Partial<Record<IncidentRow['severity'], number>>;
   resolved: number;
+  /** Incidents resolved in this batch, with how long each was open (for the MTTR histogram). */
+  resolvedAfter: Array<{ severity: IncidentRow['severity']; seconds: number }>;
   queued: number;
   /** Runbook runs queued to recover incidents (the runbook executor should look now). */
   runsStarted: number;
@@ -55,7 +57,7 @@ export function lifecycleSettings(config: Config, kind: CheckKind): LifecycleSet
 
 /** Applies one job's findings (at most one per check) to their incidents. */
 export async function applyFindings(pool: pg.Pool, config: Config, evaluated: readonly Finding[], now: Date, recovery?: RecoveryPolicy): Promise<IncidentOutcome> {
-  const outcome: IncidentOutcome = { opened: 0, openedBySeverity: {}, resolved: 0, queued: 0, runsStarted: 0 };
+  const outcome: IncidentOutcome = { opened: 0, openedBySeverity: {}, resolved: 0, resolvedAfter: [], queued: 0, runsStarted: 0 };
   const findings = firstPerCheck(evaluated);
   if (findings.length === 0) return outcome;
   return withTransaction(pool, async (client) => {
@@ -75,6 +77,7 @@ class Batch {
   private readonly items: OutboxItem[] = [];
   private readonly opened: IncidentRow['severity'][] = [];
   private resolved = 0;
+  private readonly resolvedAfter: IncidentOutcome['resolvedAfter'] = [];
   private readonly client: pg.ClientBase;
   private readonly config: Config;
   private readonly now: Date;
@@ -121,6 +124,7 @@ class Batch {
     outcome.opened += this.opened.length;
     for (const severity of this.opened) outcome.openedBySeverity[severity] = (outcome.openedBySeverity[severity] ?? 0) + 1;
     outcome.resolved += this.resolved;
+    outcome.resolvedAfter.push(...this.resolvedAfter);
     outcome.queued += this.items.length;
     outcome.runsStarted += this.startedRuns;
   }
@@ -213,6 +217,7 @@ class Batch {
         return updateIncident(this.client, current.id, { lastNotifiedAt: at, lastFinding: finding });
       case 'resolved':
         this.resolved += 1;
+        this.resolvedAfter.push({ severity: current.severity, seconds: Math.max(0, at.getTime() - current.opened_at.getTime()) / 1000 });
         return updateIncident(this.client, current.id, { status: 'resolved', resolved: { at, by: 'pipewarden' }, lastFinding: finding });
       case 'status_changed':
         return updateIncident(this.client, current.id, { lastFinding: finding });
