@@ -14,6 +14,7 @@ import type { LoadedRunbook } from '../runbooks/loaded-runbook.ts';
 import { matchRunbook } from '../runbooks/match-runbooks.ts';
 import { planRun } from '../runbooks/plan-run.ts';
 import { runVariables } from '../runbooks/run-session.ts';
+import { selectLineageNode } from '../store/lineage.ts';
 import { resolveParams, startRun } from '../runbooks/start-run.ts';
 import { insertIncidentEvents, selectIncident } from '../store/incident-records.ts';
 import { selectActiveIncidentForAsset } from '../store/runbook-runs.ts';
@@ -73,7 +74,8 @@ export async function requestRun(request: RunRequest, deps: RunDependencies): Pr
   }
   const incident = await selectActiveIncidentForAsset(deps.pool, request.asset);
   const startedBy = `slack:${deps.userId}`;
-  const subject = { finding: incident?.finding, asset: request.asset, incidentId: incident?.id, params, run: { runbook: runbook.definition.name, started_by: startedBy } };
+  const lineage = await selectLineageNode(deps.pool, request.asset);
+  const subject = { finding: incident?.finding, asset: request.asset, incidentId: incident?.id, params, run: { runbook: runbook.definition.name, started_by: startedBy }, lineage };
   const plan = planRun(runbook, ACTIONS, runVariables(subject, deps.config.runbooks));
   if (request.dryRun) return ['```', ...planLines(plan, { asset: request.asset, params, incidentId: incident?.id }), '```'].join('\n');
   if (plan.destructive && !request.confirmed) {

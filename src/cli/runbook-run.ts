@@ -9,6 +9,7 @@ import { ACTIONS } from '../runbooks/actions/registry.ts';
 import { executeRun, type RunEnd } from '../runbooks/execute-run.ts';
 import { planRun } from '../runbooks/plan-run.ts';
 import { runVariables, type RunSession } from '../runbooks/run-session.ts';
+import { selectLineageNode } from '../store/lineage.ts';
 import { openRunbookRuntime, type RunbookRuntime } from '../runbooks/runbook-runtime.ts';
 import { resolveParams, startRun } from '../runbooks/start-run.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
@@ -76,7 +77,8 @@ async function planAndRun(runtime: Runtime, runbooks: RunbookRuntime, name: stri
   // Started by hand on an asset with an incident: the run belongs to it and sees its finding.
   const incident = await selectActiveIncidentForAsset(runtime.state.pool, options.asset);
   const incidentId = incident?.id;
-  const subject = { finding: incident?.finding, asset: options.asset, incidentId, params, run: { runbook: name, started_by: startedBy() } };
+  const lineage = await selectLineageNode(runtime.state.pool, options.asset);
+  const subject = { finding: incident?.finding, asset: options.asset, incidentId, params, run: { runbook: name, started_by: startedBy() }, lineage };
   const variables = runVariables(subject, runtime.config.runbooks);
   const plan = planRun(runbook, ACTIONS, variables);
   const context = { asset: options.asset, params, incidentId };

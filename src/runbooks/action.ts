@@ -23,6 +23,8 @@ export interface AssetInfo {
   schema?: string;
   table?: string;
   owner?: string;
+  /** The dbt node this asset is, when a dbt manifest's lineage knows it: for `dbt` steps (`select: ["${asset.dbt.selector}+"]`). */
+  dbt?: { unique_id: string; name: string; kind: string; selector: string };
 }
 
 export interface ProgressReport {

@@ -6,6 +6,7 @@
 import { errorMessage } from '../errors.ts';
 import type { RunRow, RunStatus } from '../store/runbook-runs.ts';
 import { finishAttempt, finishRun, releaseRun, selectAttempts } from '../store/runbook-runs.ts';
+import { selectLineageNode } from '../store/lineage.ts';
 import { isIdempotent } from './action.ts';
 import type { RunbookAction } from './action.ts';
 import { evaluateCondition } from './cel.ts';
@@ -33,6 +34,7 @@ export async function executeRun(env: RunEnvironment, run: RunRow, owner: string
     return endRun(env, run, owner, { status: 'failed', outcome: `the runbook recorded for this run cannot be used: ${errorMessage(error)}` }, false);
   }
   onSession?.(session);
+  session.lineage = await selectLineageNode(env.pool, run.asset);
   const untilDeadline = run.deadline_at.getTime() - env.now().getTime();
   const deadlineTimer = setTimeout(() => session.stop('deadline'), Math.max(0, untilDeadline));
   try {

@@ -7,6 +7,7 @@ import { RunbookError } from '../errors.ts';
 import type { NewAttempt, RunRow } from '../store/runbook-runs.ts';
 import { insertAttempt, setRunProgress } from '../store/runbook-runs.ts';
 import type { Finding } from '../types.ts';
+import type { LineageNode } from '../lineage/lineage-graph.ts';
 import type { ActionContext, AssetInfo, RunbookAction, RunServices } from './action.ts';
 import type { LoadedRunbook, LoadedStep } from './loaded-runbook.ts';
 import type { RunEnvironment } from './run-environment.ts';
@@ -25,10 +26,16 @@ export class RunStoppedError extends Error {
   }
 }
 
-export function assetInfo(key: string, owner?: string): AssetInfo {
+export function assetInfo(key: string, owner?: string, lineage?: LineageNode | null): AssetInfo {
   const parts = key.split('.');
   const table = parts.length === 3 ? { warehouse: parts[0], schema: parts[1], table: parts[2] } : {};
-  return { key, ...table, ...(owner === undefined ? {} : { owner }) };
+  const dbt = lineage === null || lineage === undefined || lineage.kind === 'exposure' ? {} : { dbt: { unique_id: lineage.dbtUniqueId, name: lineage.name, kind: lineage.kind, selector: dbtSelector(lineage) } };
+  return { key, ...table, ...(owner === undefined ? {} : { owner }), ...dbt };
+}
+
+/** How dbt's --select names the node: a model by its name, a source as `source:<source>.<table>`. */
+function dbtSelector(node: LineageNode): string {
+  return node.kind === 'source' ? `source:${node.dbtUniqueId.split('.').slice(2).join('.')}` : node.name;
 }
 
 export interface RunSubject {
@@ -38,13 +45,15 @@ export interface RunSubject {
   params: Record<string, unknown>;
   /** `id` is missing while the run is only planned (`--dry-run`). */
   run: { id?: string; runbook: string; started_by: string };
+  /** What the dbt lineage knows of the asset (selectLineageNode), for `asset.dbt`. */
+  lineage?: LineageNode | null;
 }
 
 /** What a run's conditions and placeholders read, for the executor and the dry-run alike. */
 export function runVariables(subject: RunSubject, runbooks: { vars: Record<string, string>; secrets: Record<string, string> }, steps: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     finding: subject.finding ?? {},
-    asset: assetInfo(subject.asset),
+    asset: assetInfo(subject.asset, undefined, subject.lineage),
     incident: subject.incidentId === null || subject.incidentId === undefined ? {} : { id: subject.incidentId },
     params: subject.params,
     steps,
@@ -69,6 +78,8 @@ export class RunSession {
   private readonly controller = new AbortController();
   private readonly services: RunServices;
   private readonly progressSteps = new Set<string>();
+  /** What the dbt lineage knows of the run's asset; loaded before the first step. */
+  lineage: LineageNode | null = null;
 
   constructor(run: RunRow, runbook: LoadedRunbook, env: RunEnvironment, owner: string) {
     this.run = run;
@@ -116,7 +127,7 @@ export class RunSession {
     const steps: Record<string, unknown> = {};
     for (const [name, result] of this.results) steps[name] = stepVariables(result.status, result.outputs, result.error);
     const { run } = this;
-    const subject = { finding: run.finding, asset: run.asset, incidentId: run.incident_id, params: run.params, run: { id: run.id, runbook: run.runbook, started_by: run.started_by } };
+    const subject = { finding: run.finding, asset: run.asset, incidentId: run.incident_id, params: run.params, run: { id: run.id, runbook: run.runbook, started_by: run.started_by }, lineage: this.lineage };
     return { ...runVariables(subject, this.env.config.runbooks, steps), ...extra };
   }
 
@@ -140,7 +151,7 @@ export class RunSession {
       step: name,
       attempt: timing.attempt,
       stepStartedAt: timing.stepStartedAt,
-      asset: assetInfo(this.run.asset),
+      asset: assetInfo(this.run.asset, undefined, this.lineage),
       ...(this.run.finding === null ? {} : { finding: this.run.finding as unknown as Finding }),
       ...(this.run.incident_id === null ? {} : { incidentId: this.run.incident_id }),
       signal,
