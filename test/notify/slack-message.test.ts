@@ -140,4 +140,12 @@ describe('incident message', () => {
     expect(stepProgressLine({ step: 'days', done: 40, total: 30, message: 'x' })).toMatch(/^▰{10} 100%/);
     expect(stepProgressLine({ step: '<!channel>', done: 1, total: 2, message: 'a & <b>' })).toBe('▰▰▰▰▰▱▱▱▱▱ 50% · `&lt;!channel&gt;`: a &amp; &lt;b&gt;');
   });
+
+  it('says where the failure comes from and what it reaches: the cause upstream, the blast radius downstream', () => {
+    const grouped = buildIncidentMessage(incident({ causedBy: '7', blastRadius: null }));
+    expect(JSON.stringify(grouped.blocks)).toContain(':arrow_up: *Caused upstream* by incident #7: it pages as part of that one');
+    const root = buildIncidentMessage(incident({ blastRadius: "1 exposure: <!channel> & co (dashboard, owner: am)" }));
+    expect(JSON.stringify(root.blocks)).toContain(':boom: *Blast radius*: 1 exposure: &lt;!channel&gt; &amp; co (dashboard, owner: am)');
+    expect(JSON.stringify(buildIncidentMessage(incident()).blocks)).not.toContain('Blast radius');
+  });
 });
