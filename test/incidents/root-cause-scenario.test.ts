@@ -16,6 +16,7 @@ import { daemonConfig } from '../daemon/daemon-config.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPagerDutyTestServer, type PagerDutyTestServer, type RecordedRequest } from '../helpers/pagerduty-server.ts';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { runCliCaptured } from '../helpers/run-cli.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 const MANIFEST = path.join(import.meta.dirname, '../fixtures/lineage/marketplace-manifest.json');
@@ -125,6 +126,18 @@ describe('a stale source under three models and two exposures', () => {
     expect(events().every((event) => event.routing_key === KEYS['inventory-feed'])).toBe(true);
     expect((await eventTypes(source.id)).filter((type) => type === 'symptom_joined')).toHaveLength(3);
     for (const symptom of symptoms) expect(await eventTypes(symptom.id)).toContain('grouped');
+
+    // At the terminal: the cause names what it explains and who reads it; a symptom names its cause.
+    await writeFile(path.join(dir, 'cli.yaml'), `warehouses:\n  analytics: { type: postgres, url: "${warehouse.url}" }\nstate:\n  url: "${state.url}"\n`);
+    const shown = await runCliCaptured(['incidents', 'show', source.id, '--config', path.join(dir, 'cli.yaml')], { cwd: dir, env: {} });
+    expect(shown.stdout).toContain('Explains 3 downstream incidents: ');
+    expect(shown.stdout).toContain('Blast radius: 3 downstream models (');
+    for (const asset of MODELS) expect(shown.stdout).toContain(asset);
+    expect(shown.stdout).toContain("Account managers' dashboard (dashboard, owner: account-management)");
+    expect(shown.stdout).toContain('CRM email sync (application, owner: crm@example.com)');
+    const symptomShown = await runCliCaptured(['incidents', 'show', symptoms[0]?.id as string, '--config', path.join(dir, 'cli.yaml')], { cwd: dir, env: {} });
+    expect(symptomShown.stdout).toContain(`Caused upstream by incident #${source.id}`);
+    expect(symptomShown.stdout).toMatch(new RegExp(`grouped by pipewarden: caused upstream by incident #${source.id} \\(freshness:${SOURCE.replace(/\./g, '\\.')} on `));
   }, 60_000);
 
   it('judges the models on their own once the source is fixed: still failing, they page; a passing dbt run resolves them', async () => {
@@ -138,7 +151,10 @@ describe('a stale source under three models and two exposures', () => {
       return rows.length === MODELS.length ? rows : undefined;
     }, 20_000, 'the released models paging');
     expect(pagedModels).toHaveLength(3);
-    const byOwner = triggers().filter((event) => event.routing_key !== KEYS['inventory-feed']);
+    const byOwner = await waitUntil(async () => {
+      const delivered = triggers().filter((event) => event.routing_key !== KEYS['inventory-feed']);
+      return delivered.length >= MODELS.length ? delivered : undefined;
+    }, 10_000, 'the models\' pages delivered');
     expect(byOwner.map((event) => event.routing_key).sort()).toEqual([KEYS['inventory-team'], KEYS.merchandising, KEYS.merchandising].sort());
     expect(byOwner.every((event) => event.payload?.summary.startsWith('STILL FAILING'))).toBe(true);
 
