@@ -243,6 +243,18 @@ export const loggingSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level.'),
 });
 
+export const telemetrySchema = z.strictObject({
+  // The same default as DEFAULT_MAX_ASSET_SERIES in telemetry/metrics.ts (not imported: the config stays free of prom-client).
+  max_asset_series: z
+    .number()
+    .int()
+    .min(0)
+    .default(2000)
+    .describe(
+      'At most this many assets get per-asset metrics (freshness, rows, check status, anomaly score); beyond it the worst assets are kept and `pipewarden_asset_series_dropped` counts the rest. Caps Prometheus series on very large estates.',
+    ),
+});
+
 export const configSchema = z.strictObject({
   warehouses: z
     .record(identifierName, warehouseSchema)
@@ -265,6 +277,7 @@ export const configSchema = z.strictObject({
   airflow: airflowSchema,
   sqlmesh: sqlmeshSchema,
   logging: loggingSchema.prefault({}).describe('Logging.'),
+  telemetry: telemetrySchema.prefault({}).describe('Metrics pipewarden exposes on /metrics.'),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
