@@ -4,11 +4,12 @@
 // evaluate the checks into findings. A table that cannot be profiled yields `error` findings
 // for its checks; the other tables go on.
 
-import { errorMessage, PipewardenError } from '../errors.ts';
+import { errorMessage, PipewardenError, WarehouseError } from '../errors.ts';
 import { recordProfile } from '../store/profile-observations.ts';
 import { profileKeyString, selectProfileStates, type ProfileProgress } from '../store/profile-state.ts';
 import { insertFindings } from '../store/sweep-records.ts';
 import { checkId, summarizeFindings, type Finding } from '../types.ts';
+import { withWarehouseJob } from '../warehouse/count-warehouse-statements.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { unmeasurableFindings } from './asset-checks.ts';
 import { selectMonitoredAssets } from './asset-selection.ts';
@@ -27,13 +28,18 @@ export interface ProfileResult {
   findings: Finding[];
 }
 
-export async function runProfile(context: ProfileContext, signal: AbortSignal, options: SweepOptions = {}): Promise<ProfileResult> {
+export function runProfile(context: ProfileContext, signal: AbortSignal, options: SweepOptions = {}): Promise<ProfileResult> {
+  return withWarehouseJob('profile', () => profile(context, signal, options));
+}
+
+async function profile(context: ProfileContext, signal: AbortSignal, options: SweepOptions): Promise<ProfileResult> {
   const profiledAt = context.now();
   const findings: Finding[] = [];
   let profiles = 0;
   for (const warehouse of context.warehouses.values()) {
     if (signal.aborted) break;
-    const outcome = await profileWarehouse(context, warehouse, profiledAt, signal, options);
+    const stopTimer = context.metrics.profileDuration.startTimer({ warehouse: warehouse.name });
+    const outcome = await profileWarehouse(context, warehouse, profiledAt, signal, options).finally(() => stopTimer());
     profiles += outcome.profiles;
     findings.push(...outcome.findings);
   }
@@ -58,6 +64,7 @@ async function profileWarehouse(
     tables = await warehouse.listTables(schemas ? { schemas } : {});
   } catch (error) {
     if (!(error instanceof PipewardenError)) throw error;
+    context.metrics.collectionErrors.inc({ source: 'warehouse' });
     logger.warn({ err: error }, `profile of warehouse ${warehouse.name} failed: ${errorMessage(error)}`);
     const errors = unmeasurableFindings(context.config.monitors, warehouse.name, error);
     return { profiles: 0, findings: errors.filter((finding) => PROFILE_KINDS.includes(finding.kind)) };
@@ -74,6 +81,8 @@ async function profileWarehouse(
       findings.push(...(await profilePlan(context, warehouse, plan, progress, profiledAt)));
       profiles += 1;
     } catch (error) {
+      // A failing state DB write lands here too; only the warehouse's own failures are collection errors.
+      if (error instanceof WarehouseError) context.metrics.collectionErrors.inc({ source: 'warehouse' });
       logger.warn({ asset: plan.asset, err: error }, `profile of ${plan.asset} failed: ${errorMessage(error)}`);
       findings.push(...planErrors(plan, error));
     }

@@ -13,6 +13,7 @@ import { insertFindings, selectLatestStatuses, upsertObservations } from '../sto
 import { selectUpdateTimes } from '../store/update-history.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { summarizeFindings, type Finding, type FindingStatus } from '../types.ts';
+import { withWarehouseJob } from '../warehouse/count-warehouse-statements.ts';
 import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
 import { evaluateAssetChecks, unmeasurableFindings, type AssetCheckContext } from './asset-checks.ts';
 import { selectMonitoredAssets, type AssetSelection } from './asset-selection.ts';
@@ -42,7 +43,11 @@ export interface SweepResult {
   previousStatuses: ReadonlyMap<string, FindingStatus>;
 }
 
-export async function runSweep(context: SweepContext, signal: AbortSignal, options: SweepOptions = {}): Promise<SweepResult> {
+export function runSweep(context: SweepContext, signal: AbortSignal, options: SweepOptions = {}): Promise<SweepResult> {
+  return withWarehouseJob('sweep', () => sweep(context, signal, options));
+}
+
+async function sweep(context: SweepContext, signal: AbortSignal, options: SweepOptions): Promise<SweepResult> {
   const sweptAt = context.now();
   const result = { tables: 0, findings: [] as Finding[] };
   for (const [name, warehouse] of context.warehouses) {
@@ -122,6 +127,7 @@ async function listTables(context: SweepContext, warehouse: Warehouse, logger: L
     return tables;
   } catch (error) {
     context.metrics.warehouseUp.set({ warehouse: warehouse.name }, 0);
+    context.metrics.collectionErrors.inc({ source: 'warehouse' });
     logger.warn({ err: error }, `sweep of warehouse ${warehouse.name} failed: ${errorMessage(error)}`);
     if (error instanceof PipewardenError) return error;
     throw error;

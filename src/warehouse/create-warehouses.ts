@@ -3,15 +3,23 @@
 
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { countWarehouseStatements } from './count-warehouse-statements.ts';
 import { createPostgresWarehouse } from './postgres-warehouse.ts';
 import type { Warehouse } from './warehouse.ts';
 
-export function createWarehouses(config: Config, logger: Logger): Map<string, Warehouse> {
+export interface CreateWarehousesOptions {
+  /** Counts the statements each warehouse is sent (pipewarden_warehouse_statements_total). */
+  metrics?: Pick<Metrics, 'warehouseStatements'>;
+}
+
+export function createWarehouses(config: Config, logger: Logger, options: CreateWarehousesOptions = {}): Map<string, Warehouse> {
+  const { metrics } = options;
   const warehouses = new Map<string, Warehouse>();
   for (const [name, warehouseConfig] of Object.entries(config.warehouses)) {
     switch (warehouseConfig.type) {
       case 'postgres':
-        warehouses.set(name, createPostgresWarehouse(name, warehouseConfig, logger));
+        warehouses.set(name, createPostgresWarehouse(name, warehouseConfig, logger, metrics === undefined ? {} : { onStatement: countWarehouseStatements(metrics, name) }));
         break;
     }
   }
