@@ -30,6 +30,15 @@ export interface OutboxLoopDeps {
 }
 
 const BATCH_SIZE = 50;
+const PAGE_SEVERITIES = new Set(['critical', 'error', 'warning', 'info']);
+
+/** The incident severity of a delivered PagerDuty trigger (a page), or undefined for any other item. */
+function pageSeverity(item: OutboxRow): string | undefined {
+  if (item.channel !== 'pagerduty' || item.payload.action !== 'trigger') return undefined;
+  const severity = (item.payload.incident as { severity?: unknown } | undefined)?.severity;
+  // The label set stays bounded whatever an old or odd payload holds.
+  return typeof severity === 'string' && PAGE_SEVERITIES.has(severity) ? severity : 'unknown';
+}
 
 export class OutboxLoop extends TimerLoop {
   private readonly deps: OutboxLoopDeps;
@@ -55,12 +64,15 @@ export class OutboxLoop extends TimerLoop {
   }
 
   private async deliver(item: OutboxRow): Promise<void> {
-    const outcome = await this.attempt(item);
     const { metrics } = this.deps;
+    const stopTimer = metrics.notificationDeliveryDuration.startTimer({ channel: item.channel });
+    const outcome = await this.attempt(item).finally(() => stopTimer());
     const log = this.logger.child({ outbox: item.id, incident: item.incident_id, channel: item.channel, attempt: item.attempts });
     if (outcome.status === 'delivered') {
       await markDelivered(this.deps.pool, item.id, this.deps.now());
       metrics.notificationsDelivered.inc({ channel: item.channel });
+      const page = pageSeverity(item);
+      if (page !== undefined) metrics.pages.inc({ severity: page });
     } else if (outcome.status === 'retry') {
       const delayMs = Math.max(outcome.retryAfterMs ?? 0, this.backoffMs(item.attempts));
       await scheduleRetry(this.deps.pool, item.id, new Date(this.deps.now().getTime() + delayMs), outcome.reason);
