@@ -25,8 +25,8 @@ describe('worstAssets', () => {
   const findings = [
     finding('ok_b', 'freshness', 'ok'),
     finding('ok_a', 'freshness', 'ok'),
-    finding('warn_low', 'volume', 'warn', 3.1),
-    finding('warn_high', 'volume', 'warn', 5.5),
+    finding('warn_a', 'volume', 'warn', 3.1),
+    finding('warn_z', 'volume', 'warn', 5.5),
     finding('unmeasured', 'schema', 'error'),
     // One failing kind makes the whole asset a failing one, whatever its other kinds say.
     finding('mixed', 'freshness', 'ok'),
@@ -34,9 +34,11 @@ describe('worstAssets', () => {
   ];
 
   it('ranks fail, error, warn (higher score first), then ok by name', () => {
-    expect(keptUnder(10, findings)).toEqual({ kept: ['ok_b', 'ok_a', 'warn_low', 'warn_high', 'unmeasured', 'mixed'], dropped: 0 });
-    expect(keptUnder(4, findings)).toEqual({ kept: ['mixed', 'unmeasured', 'warn_high', 'warn_low'], dropped: 2 });
-    expect(keptUnder(5, findings)).toEqual({ kept: ['mixed', 'unmeasured', 'warn_high', 'warn_low', 'ok_a'], dropped: 1 });
+    expect(keptUnder(10, findings)).toEqual({ kept: ['ok_b', 'ok_a', 'warn_a', 'warn_z', 'unmeasured', 'mixed'], dropped: 0 });
+    // The score, not the name, picks the warning kept.
+    expect(keptUnder(3, findings)).toEqual({ kept: ['mixed', 'unmeasured', 'warn_z'], dropped: 3 });
+    expect(keptUnder(4, findings)).toEqual({ kept: ['mixed', 'unmeasured', 'warn_z', 'warn_a'], dropped: 2 });
+    expect(keptUnder(5, findings)).toEqual({ kept: ['mixed', 'unmeasured', 'warn_z', 'warn_a', 'ok_a'], dropped: 1 });
     expect(keptUnder(0, findings)).toEqual({ kept: [], dropped: 6 });
   });
 
