@@ -79,6 +79,7 @@ export function scheduledJobs(runtime: Runtime, outbox: OutboxLoop, runbooks: Ru
       const result = await evaluate(signal);
       const incidents = await applyFindings(runtime.state.pool, runtime.config, result.findings, runtime.now(), runbooks.recovery);
       for (const [severity, count] of Object.entries(incidents.openedBySeverity)) runtime.metrics.incidentsOpened.inc({ severity }, count);
+      for (const { severity, seconds } of incidents.resolvedAfter) runtime.metrics.incidentResolution.observe({ severity }, seconds);
       if (incidents.queued > 0) outbox.wake();
       if (incidents.runsStarted > 0) runbooks.executor.wake();
       await recordActiveIncidents(runtime);
@@ -151,7 +152,7 @@ export function mountRoutes(
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, logger } = options;
   const tracing = await startTracing(options.env);
-  const metrics = new Metrics();
+  const metrics = new Metrics({ maxAssetSeries: config.telemetry.max_asset_series });
   let runtime: Runtime;
   try {
     runtime = await openRuntime({ config, logger, metrics, ...(options.now ? { now: options.now } : {}) });

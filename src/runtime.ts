@@ -52,8 +52,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     await state.close();
     throw error;
   }
-  const warehouses = createWarehouses(config, logger);
-  const metrics = options.metrics ?? new Metrics();
+  const metrics = options.metrics ?? new Metrics({ maxAssetSeries: config.telemetry.max_asset_series });
+  const warehouses = createWarehouses(config, logger, { metrics });
   const now = options.now ?? (() => new Date());
   const pipelines = hasPipelineSources(config) ? new PipelineCollector({ config, state: state.pool, logger, metrics, now }) : undefined;
   const effective = effectiveConfig(config);
