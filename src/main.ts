@@ -151,8 +151,8 @@ export function mountRoutes(
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, logger } = options;
-  const tracing = await startTracing(options.env);
   const metrics = new Metrics({ maxAssetSeries: config.telemetry.max_asset_series });
+  const tracing = await startTracing(options.env, { registry: metrics.registry });
   let runtime: Runtime;
   try {
     runtime = await openRuntime({ config, logger, metrics, ...(options.now ? { now: options.now } : {}) });
