@@ -16,6 +16,7 @@ import type { Config, MonitorConfig } from '../config/schema.ts';
 import { errorMessage } from '../errors.ts';
 import { insertFindings, selectLatestStatuses, upsertObservations } from '../store/sweep-records.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 import type { Finding } from '../types.ts';
 import { AirflowReader } from './airflow/airflow-reader.ts';
 import { collectAirflowFindings } from './airflow/collect-airflow-findings.ts';
@@ -82,7 +83,7 @@ export class PipelineCollector {
       if (signal.aborted) return;
       result.sources += 1;
       try {
-        result.findings.push(...(await read()));
+        result.findings.push(...(await withSpan(`pipelines ${kind}`, { 'pipewarden.source.kind': kind, 'pipewarden.source': name }, () => read())));
         this.#context.metrics.pipelineSourceUp.set({ kind, source: name }, 1);
       } catch (error) {
         result.failed += 1;

@@ -8,6 +8,7 @@ import { errorMessage, PipewardenError, WarehouseError } from '../errors.ts';
 import { recordProfile } from '../store/profile-observations.ts';
 import { profileKeyString, selectProfileStates, type ProfileProgress } from '../store/profile-state.ts';
 import { insertFindings } from '../store/sweep-records.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 import { checkId, summarizeFindings, type Finding } from '../types.ts';
 import { withWarehouseJob } from '../warehouse/count-warehouse-statements.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
@@ -39,7 +40,11 @@ async function profile(context: ProfileContext, signal: AbortSignal, options: Sw
   for (const warehouse of context.warehouses.values()) {
     if (signal.aborted) break;
     const stopTimer = context.metrics.profileDuration.startTimer({ warehouse: warehouse.name });
-    const outcome = await profileWarehouse(context, warehouse, profiledAt, signal, options).finally(() => stopTimer());
+    const outcome = await withSpan('profile warehouse', { 'pipewarden.warehouse': warehouse.name }, async (span) => {
+      const profiled = await profileWarehouse(context, warehouse, profiledAt, signal, options);
+      span.setAttributes({ 'pipewarden.profiles': profiled.profiles, 'pipewarden.findings': profiled.findings.length });
+      return profiled;
+    }).finally(() => stopTimer());
     profiles += outcome.profiles;
     findings.push(...outcome.findings);
   }
@@ -78,7 +83,8 @@ async function profileWarehouse(
     if (signal.aborted) break;
     const progress = states.get(profileKeyString({ asset: plan.asset, timeColumn: plan.timeColumn, bucketMs: plan.bucketMs }));
     try {
-      findings.push(...(await profilePlan(context, warehouse, plan, progress, profiledAt)));
+      const attributes = { 'pipewarden.asset': plan.asset, 'pipewarden.bucket_ms': plan.bucketMs };
+      findings.push(...(await withSpan('profile table', attributes, () => profilePlan(context, warehouse, plan, progress, profiledAt))));
       profiles += 1;
     } catch (error) {
       // A failing state DB write lands here too; only the warehouse's own failures are collection errors.

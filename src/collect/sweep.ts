@@ -12,6 +12,7 @@ import { errorMessage, PipewardenError } from '../errors.ts';
 import { insertFindings, selectLatestStatuses, upsertObservations } from '../store/sweep-records.ts';
 import { selectUpdateTimes } from '../store/update-history.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 import { summarizeFindings, type Finding, type FindingStatus } from '../types.ts';
 import { withWarehouseJob } from '../warehouse/count-warehouse-statements.ts';
 import type { CatalogTable, Warehouse } from '../warehouse/warehouse.ts';
@@ -52,7 +53,11 @@ async function sweep(context: SweepContext, signal: AbortSignal, options: SweepO
   const result = { tables: 0, findings: [] as Finding[] };
   for (const [name, warehouse] of context.warehouses) {
     if (signal.aborted) break;
-    const outcome = await sweepWarehouse(context, warehouse, sweptAt, signal, options);
+    const outcome = await withSpan('sweep warehouse', { 'pipewarden.warehouse': name }, async (span) => {
+      const swept = await sweepWarehouse(context, warehouse, sweptAt, signal, options);
+      span.setAttributes({ 'pipewarden.tables': swept.tables, 'pipewarden.findings': swept.findings.length });
+      return swept;
+    });
     result.tables += outcome.tables;
     result.findings.push(...outcome.findings);
     context.metrics.lastSweepTimestamp.set({ warehouse: name }, sweptAt.getTime() / 1000);
@@ -101,13 +106,23 @@ async function sweepWarehouse(
       signal,
       logger,
     };
-    const findings = await evaluateAssetChecks(checkContext, context.config.monitors);
+    const findings = await withSpan('evaluate checks', { 'pipewarden.warehouse': warehouse.name, 'pipewarden.assets': selection.assets.length }, async (span) => {
+      const evaluated = await evaluateAssetChecks(checkContext, context.config.monitors);
+      span.setAttributes(findingCounts(evaluated));
+      return evaluated;
+    });
     await upsertObservations(context.state, checkContext.observations, sweptAt);
     const sizes = signal.aborted ? [] : await evaluateSizeVolume(context, sizeVolumeChecks(selection.assets), sweptAt);
     return { tables: tables.length, findings: [...findings, ...sizes] };
   } finally {
     stopTimer();
   }
+}
+
+/** Span attributes: how many findings of each status (never their content). */
+function findingCounts(findings: readonly Finding[]): Record<string, number> {
+  const summary = summarizeFindings(findings);
+  return { 'pipewarden.findings.ok': summary.ok, 'pipewarden.findings.warn': summary.warn, 'pipewarden.findings.fail': summary.fail, 'pipewarden.findings.error': summary.error };
 }
 
 function learnedFreshnessAssets(selection: AssetSelection): string[] {

@@ -4,6 +4,7 @@
 // notifications they cause queued in the outbox. A crash anywhere leaves all or none of it.
 
 import { isDeepStrictEqual } from 'node:util';
+import type { Span } from '@opentelemetry/api';
 import type pg from 'pg';
 import type { Config } from '../config/schema.ts';
 import { ownerForAsset, pagedSeveritiesFor, routeForIncident } from '../notify/routing.ts';
@@ -23,6 +24,7 @@ import {
 } from '../store/incident-records.ts';
 import { selectActiveSilences } from '../store/silences.ts';
 import { withTransaction } from '../store/transaction.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 import type { CheckKind, Finding } from '../types.ts';
 import { advanceIncident, NEW_TRACKING, type CheckTracking, type LifecycleEvent, type LifecycleSettings } from './lifecycle.ts';
 import { activeMaintenanceWindows } from './maintenance.ts';
@@ -60,14 +62,15 @@ export async function applyFindings(pool: pg.Pool, config: Config, evaluated: re
   const outcome: IncidentOutcome = { opened: 0, openedBySeverity: {}, resolved: 0, resolvedAfter: [], queued: 0, runsStarted: 0 };
   const findings = firstPerCheck(evaluated);
   if (findings.length === 0) return outcome;
-  return withTransaction(pool, async (client) => {
+  return withSpan('apply findings', { 'pipewarden.findings': findings.length }, (span) => withTransaction(pool, async (client) => {
     const silences = [...(await selectActiveSilences(client, now)), ...activeMaintenanceWindows(config.incidents.maintenance, now, config.schedule.timezone)];
     const work = new Batch(client, config, now, silences, recovery);
     const locked = await lockTracking(client, findings.map((finding) => finding.check), storedPart(NEW_TRACKING), now);
     for (const finding of findings) await work.apply(finding, locked.get(finding.check));
     await work.flush(outcome);
+    work.traceEvents(span, outcome);
     return outcome;
-  });
+  }));
 }
 
 class Batch {
@@ -127,6 +130,12 @@ class Batch {
     outcome.resolvedAfter.push(...this.resolvedAfter);
     outcome.queued += this.items.length;
     outcome.runsStarted += this.startedRuns;
+  }
+
+  /** Each incident transition as a span event: its type and incident id only, never messages or evidence. */
+  traceEvents(span: Span, outcome: IncidentOutcome): void {
+    for (const event of this.events) span.addEvent(event.type, { 'pipewarden.incident.id': event.incidentId });
+    span.setAttributes({ 'pipewarden.incidents.opened': outcome.opened, 'pipewarden.incidents.resolved': outcome.resolved, 'pipewarden.notifications.queued': outcome.queued, 'pipewarden.runbook_runs.started': outcome.runsStarted });
   }
 
   private async record(event: LifecycleEvent, finding: Finding, current: IncidentRow | null): Promise<IncidentRow | null> {

@@ -12,6 +12,7 @@ import { backoffMs, TimerLoop } from '../scheduler/timer-loop.ts';
 import type { OutboxChannel } from '../store/incident-records.ts';
 import { claimDueItems, markDead, markDelivered, scheduleRetry, selectOutboxBacklog, type OutboxRow } from '../store/outbox.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 import type { Deliverer, DeliveryOutcome } from './delivery.ts';
 
 export interface OutboxLoopDeps {
@@ -66,7 +67,12 @@ export class OutboxLoop extends TimerLoop {
   private async deliver(item: OutboxRow): Promise<void> {
     const { metrics } = this.deps;
     const stopTimer = metrics.notificationDeliveryDuration.startTimer({ channel: item.channel });
-    const outcome = await this.attempt(item).finally(() => stopTimer());
+    const attributes = { 'pipewarden.channel': item.channel, 'pipewarden.outbox.id': item.id, 'pipewarden.incident.id': item.incident_id, 'pipewarden.attempt': item.attempts };
+    const outcome = await withSpan('outbox delivery', attributes, async (span) => {
+      const delivered = await this.attempt(item);
+      span.setAttribute('pipewarden.delivery.outcome', delivered.status);
+      return delivered;
+    }).finally(() => stopTimer());
     const log = this.logger.child({ outbox: item.id, incident: item.incident_id, channel: item.channel, attempt: item.attempts });
     if (outcome.status === 'delivered') {
       await markDelivered(this.deps.pool, item.id, this.deps.now());

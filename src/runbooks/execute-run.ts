@@ -7,6 +7,7 @@ import { errorMessage } from '../errors.ts';
 import type { RunRow, RunStatus } from '../store/runbook-runs.ts';
 import { finishAttempt, finishRun, releaseRun, selectAttempts } from '../store/runbook-runs.ts';
 import { selectLineageNode } from '../store/lineage.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 import { isIdempotent } from './action.ts';
 import type { RunbookAction } from './action.ts';
 import { evaluateCondition } from './cel.ts';
@@ -38,7 +39,12 @@ export async function executeRun(env: RunEnvironment, run: RunRow, owner: string
   const untilDeadline = run.deadline_at.getTime() - env.now().getTime();
   const deadlineTimer = setTimeout(() => session.stop('deadline'), Math.max(0, untilDeadline));
   try {
-    const ending = await runSteps(session);
+    const runAttributes = { 'pipewarden.runbook': run.runbook, 'pipewarden.run.id': run.id, 'pipewarden.asset': run.asset };
+    const ending = await withSpan('runbook run', runAttributes, async (span) => {
+      const ended = await runSteps(session);
+      span.setAttribute('pipewarden.run.status', ended.status);
+      return ended;
+    });
     return await endRun(env, run, owner, ending, session.escalated);
   } catch (error) {
     if (error instanceof LeaseLostError) return { status: 'released' };
@@ -62,7 +68,12 @@ async function runSteps(session: RunSession): Promise<Ending> {
   for (const [index, step] of steps.entries()) {
     session.throwIfStopped();
     session.currentStep = step.definition.name;
-    const result = await resultOf(session, index, histories[index] as StepHistory);
+    const stepAttributes = { 'pipewarden.runbook': session.run.runbook, 'pipewarden.step': step.definition.name, 'pipewarden.step.index': index, 'pipewarden.action': step.definition.action };
+    const result = await withSpan('runbook step', stepAttributes, async (span) => {
+      const stepResult = await resultOf(session, index, histories[index] as StepHistory);
+      if (!('ending' in stepResult)) span.setAttribute('pipewarden.step.status', stepResult.status);
+      return stepResult;
+    });
     if (typeof result === 'object' && 'ending' in result) return result.ending;
     session.results.set(step.definition.name, result);
     await escalateIfAsked(session, step, result);

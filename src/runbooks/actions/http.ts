@@ -19,6 +19,7 @@
 // bodies that echo them). Redirects are reported, not followed, so a token is never sent on to a
 // host the runbook did not name. Response bodies are read up to `max_response_bytes` and no further.
 
+import { context as traceContext, propagation } from '@opentelemetry/api';
 import { z } from 'zod';
 import { duration } from '../../config/schema.ts';
 import { formatDuration } from '../../config/duration.ts';
@@ -120,6 +121,11 @@ function requestHeaders(input: HttpInput): Headers {
   const result = new Headers();
   for (const [name, value] of Object.entries(input.headers ?? {})) result.set(name, value);
   if (input.json !== undefined && !result.has('content-type')) result.set('content-type', 'application/json');
+  // The step span's W3C trace context (traceparent, tracestate), so the called service's traces join
+  // the run's; none when tracing is off. A header the runbook sets itself wins.
+  const trace: Record<string, string> = {};
+  propagation.inject(traceContext.active(), trace);
+  for (const [name, value] of Object.entries(trace)) if (!result.has(name)) result.set(name, value);
   return result;
 }
 
