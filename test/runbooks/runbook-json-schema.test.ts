@@ -1,7 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-// ajv 6 (draft-07) is already installed as a dependency of eslint; the check needs nothing newer.
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { allowPlaceholders, renderRunbookJsonSchema, runbookJsonSchema } from '../../src/runbooks/runbook-json-schema.ts';
@@ -18,8 +17,8 @@ function validRunbooks(): { file: string; data: unknown }[] {
 }
 
 function validator(schema: JsonSchema): (data: unknown) => string[] {
-  const validate = new Ajv({ allErrors: true }).compile(schema);
-  return (data) => (validate(data) ? [] : (validate.errors ?? []).map((error) => `${error.dataPath} ${error.message ?? ''}`));
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  return (data) => (validate(data) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''}`));
 }
 
 const STEP = { name: 'load', action: 'backfill' };
@@ -45,11 +44,11 @@ describe('runbook JSON Schema', () => {
     const runbook = (step: Record<string, unknown>) => ({ name: 'r', steps: [{ ...STEP, ...step }] });
     const step = { action: 'command' };
     expect(check(runbook({ with: { concurrency: '${params.n}', step } }))).toEqual([]);
-    expect(check(runbook({ with: { concurrency: 'seven', step } }))).toContain('.steps[0].with.concurrency should be integer');
-    expect(check(runbook({ with: { concurrency: 2, stpe: step } }))).toContain(".steps[0].with should have required property 'step'");
-    expect(check(runbook({}))).toContain(".steps[0] should have required property 'with'");
+    expect(check(runbook({ with: { concurrency: 'seven', step } }))).toContain('/steps/0/with/concurrency must be integer');
+    expect(check(runbook({ with: { concurrency: 2, stpe: step } }))).toContain("/steps/0/with must have required property 'step'");
+    expect(check(runbook({}))).toContain("/steps/0 must have required property 'with'");
     expect(check(runbook({ action: 'escalate', with: {} }))).toEqual([]);
-    expect(check(runbook({ action: 'rerun' }))).toEqual(['.steps[0].action should be equal to one of the allowed values']);
+    expect(check(runbook({ action: 'rerun' }))).toEqual(['/steps/0/action must be equal to one of the allowed values']);
   });
 
   it('offers each action and its with keys where an editor completes them', () => {
