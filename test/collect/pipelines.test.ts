@@ -12,7 +12,9 @@ import { PipelineCollector } from '../../src/collect/pipelines.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { applyFindings } from '../../src/incidents/apply-findings.ts';
+import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { AirflowScheduler, createAirflowTables } from './airflow/airflow-tables.ts';
 import { fixturePath } from './dbt/dbt-fixtures.ts';
 
 const NOW = new Date('2021-12-07T10:50:34Z');
@@ -94,5 +96,42 @@ describe('the pipelines job', () => {
     expect(reports).toHaveLength(1);
     expect(first.failed).toBe(1); // only the Airflow: a broken file is a problem of the target, not an unreadable source
     expect(second.findings.every((finding) => !finding.check.startsWith('run:bq.'))).toBe(true);
+  });
+});
+
+describe('the pipelines job on a real Airflow 3 metadata database', () => {
+  it('turns a failed task into a finding owned by the source\'s owner, and an incident routed to them', async () => {
+    const airflowDb = await createBlankDatabase();
+    const now = new Date();
+    try {
+      await createAirflowTables(airflowDb.pool(), 3);
+      const airflow = new AirflowScheduler(airflowDb.pool(), 3);
+      await airflow.addDag('load_inventory', { nextRunAt: new Date(now.getTime() + 3_600_000) });
+      const runId = await airflow.createRun('load_inventory', new Date(now.getTime() - 600_000));
+      await airflow.startRun('load_inventory', runId, new Date(now.getTime() - 590_000));
+      await airflow.setTask('load_inventory', runId, 'load_store_inventory', 'failed', 3);
+      await airflow.finishRun('load_inventory', runId, 'failed', new Date(now.getTime() - 60_000));
+      const config = configSchema.parse({
+        warehouses: { wh: { type: 'postgres', url: 'postgres://unused@127.0.0.1:1/unused' } },
+        state: { url: state.url },
+        owners: { 'data-eng': {} },
+        airflow: [{ name: 'prod', url: airflowDb.url, owner: 'data-eng' }],
+      });
+      const airflowCollector = new PipelineCollector({ config, state: state.pool(), logger: createLogger({ level: 'silent' }), metrics: new Metrics({ processMetrics: false }), now: () => now });
+      try {
+        const result = await airflowCollector.collect(new AbortController().signal);
+        expect(result.failed).toBe(0);
+        const task = result.findings.find((finding) => finding.check === 'run:airflow:load_inventory:load_store_inventory');
+        expect(task).toMatchObject({ status: 'fail', asset: 'airflow:load_inventory', owner: 'data-eng' });
+        expect(task?.message).toContain('try 3');
+        await applyFindings(state.pool(), config, result.findings, now);
+        const { rows } = await state.pool().query("SELECT owner FROM incidents WHERE check_id = 'run:airflow:load_inventory:load_store_inventory' AND status <> 'resolved'");
+        expect(rows).toEqual([{ owner: 'data-eng' }]);
+      } finally {
+        await airflowCollector.close();
+      }
+    } finally {
+      await airflowDb.drop();
+    }
   });
 });
