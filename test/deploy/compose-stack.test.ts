@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { parseDuration } from '../../src/config/duration.ts';
 import { composeService, imageConfigPath, pipewardenConfig, pipewardenJob, prometheusConfig, prometheusPort, readRepoDockerfile, yamlDocumentsIn } from './stack-config.ts';
 import { commandText, containerPorts, DEPLOY_DIR, dependsOn, hostPathFor, httpUrlsIn, readCompose, REPO_DIR, runProgram, serviceEnvironment, serviceMounts } from './stack-files.ts';
 import type { ComposeFile } from './stack-files.ts';
@@ -108,6 +109,14 @@ describe('ports and paths agree', () => {
     const image = await readRepoDockerfile();
     expect(image.exposed).toEqual([port]);
     expect(httpUrlsIn(image.healthcheck.join(' ')).map((url) => `${url.port}${url.pathname}`)).toEqual([`${port}/healthz`]);
+  });
+
+  // Docker sends SIGKILL stop_grace_period after SIGTERM (10s unless set): shorter than
+  // shutdown_timeout, it would cut off the work pipewarden was letting finish.
+  it('compose gives pipewarden longer to stop than its shutdown_timeout', async () => {
+    const config = await pipewardenConfig(compose, serviceEnvironment(composeService(compose, 'pipewarden')));
+    const grace = parseDuration(composeService(compose, 'pipewarden').stop_grace_period ?? '10s');
+    expect(grace, 'services.pipewarden.stop_grace_period').toBeGreaterThan(config.shutdown_timeout);
   });
 
   it('the image reads its config where compose mounts deploy/pipewarden.yaml', async () => {

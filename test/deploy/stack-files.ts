@@ -20,6 +20,7 @@ export interface ComposeService {
   ports?: (string | number | { target?: number; published?: string | number })[];
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string[] | string };
+  stop_grace_period?: string;
   command?: string[] | string;
 }
 
