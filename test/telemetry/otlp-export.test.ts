@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type RunningDaemon } from '../../src/main.ts';
 import { httpAction } from '../../src/runbooks/actions/http.ts';
 import { otelSettings } from '../../src/telemetry/otel-settings.ts';
+import { startTracing, withSpan } from '../../src/telemetry/tracing.ts';
 import { convertPrometheusMetrics } from '../../src/telemetry/registry-metric-producer.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { daemonConfig } from '../daemon/daemon-config.ts';
@@ -167,6 +168,27 @@ describe('trace context of a runbook http step', () => {
 });
 
 describe('OTLP settings and conversion', () => {
+  it('speaks http/protobuf by default: both signals reach their paths as protobuf, flushed at shutdown', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const metrics = new Metrics({ processMetrics: false });
+      metrics.jobRuns.inc({ job: 'profile', outcome: 'ok' });
+      const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, { registry: metrics.registry });
+      expect(tracing).toMatchObject({ enabled: true, metricsEnabled: true });
+      await withSpan('profile warehouse', { 'pipewarden.warehouse': 'shop' }, () => Promise.resolve());
+      await tracing.shutdown();
+      const byPath = (pathname: string) => receiver.requests.filter((request) => request.pathname === pathname);
+      expect(byPath('/v1/traces').map((request) => request.headers['content-type'])).toContain('application/x-protobuf');
+      expect(byPath('/v1/metrics').map((request) => request.headers['content-type'])).toContain('application/x-protobuf');
+      // Protobuf carries strings as plain UTF-8: the names are in the bytes, not JSON keys.
+      expect(byPath('/v1/traces').map((request) => request.rawBody).join('')).toContain('profile warehouse');
+      expect(byPath('/v1/metrics').map((request) => request.rawBody).join('')).toContain('pipewarden_job_runs_total');
+      expect(byPath('/v1/metrics').map((request) => request.rawBody).join('')).not.toContain('"resourceMetrics"');
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   it('is off without an endpoint or exporter, and each signal can be turned off on its own', () => {
     expect(otelSettings({})).toMatchObject({ traces: undefined, metrics: undefined });
     const both = otelSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' });
