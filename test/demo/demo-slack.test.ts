@@ -1,7 +1,8 @@
 // The demo's broken inventory feed, played from Slack as an on-call person would (issue 6's
 // "done when"): a real `pipewarden demo` process whose Slack Web API is a recording fake on
 // 127.0.0.1 and whose Slack endpoints get real signed requests. Break the feed; the incidents'
-// messages appear in their owners' channels; the rollback runbook shows its progress and asks on
+// messages appear in their owners' channels, the feed's naming the derived table's three
+// consumers (the demo's dbt lineage) and the collapse grouped under it as its cause; the rollback runbook shows its progress and asks on
 // the message; Approve is clicked; the table is rolled back and the message ends recovered; the
 // collapse is marked expected so the size check does not learn it; the feed (its reload runbook
 // fails: the feed moved to a new table) is silenced while the inventory team migrates, then
@@ -124,6 +125,13 @@ describe('the demo played from Slack', () => {
     const collapse = await incidentMessage('volume', TOP_ITEMS, 90_000);
     expect(feed.channel).toBe('#inventory-data');
     expect(collapse.channel).toBe('#analytics-oncall');
+    // The demo's dbt lineage: the feed is the cause, with the derived table's three consumers as
+    // its blast radius; the collapse joins it (its message says so) instead of paging on its own.
+    const feedMessage = JSON.stringify(slack.calls.filter((call) => String(call.args.text).includes(`#${feed.id} `)).map((call) => call.args.blocks));
+    for (const consumer of ["Account managers' dashboard", 'CRM email sync', 'Retailer app']) expect(feedMessage).toContain(consumer);
+    expect(feedMessage).toContain('*Blast radius*: 1 downstream model (marketplace.analytics.top_items_not_carried) and 3 exposures');
+    await waitUntil(async () => slack.calls.find((call) => String(call.args.text).includes(`#${collapse.id} `) && JSON.stringify(call.args.blocks).includes(`*Caused upstream* by incident #${feed.id}`)), 60_000, 'the collapse grouped under the feed');
+    await waitForThreadLine(feed.id, `JOINED incident #${feed.id} freshness: incident #${collapse.id} (volume:${TOP_ITEMS})`, 30_000);
 
     // The rollback runbook runs on the collapse and asks on its message; Approve is clicked.
     await waitForUpdate(collapse.id, ':gear: *Runbook running*', 30_000);
