@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, isPortFree, readPostmasterPid } from '../../src/store/leftover-server.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { promtoolCheckMetrics } from '../telemetry/promtool-check.ts';
 import { runPipewarden, spawnDemo, waitForNotification, within, type DemoProcess } from '../helpers/demo-process.ts';
 
 const INVENTORY = 'marketplace.raw.store_inventory';
@@ -110,6 +111,11 @@ describe('pipewarden demo (real processes)', () => {
     expect(collapsed.at - (emptied as { at: number }).at).toBeLessThan(SWEEP_INTERVAL_MS + 5_000);
     expect(collapsed.msg).toMatch(/0 rows in the table .* expected \d/);
     expect(demo.notifications.filter((notification) => notification.check.includes('shop.orders') && notification.status !== 'ok')).toEqual([]);
+
+    // The running demo's own scrape, incidents, runbook runs and per-asset series in it, is clean for promtool.
+    const scrape = await fetchMetrics(`http://127.0.0.1:${httpPort}/metrics`, 'pipewarden_check_status{asset="marketplace.analytics.top_items_not_carried"', 15_000);
+    expect(scrape).toContain('pipewarden_incidents_opened_total{');
+    expect(await promtoolCheckMetrics(scrape)).toEqual({ code: 0, output: '' });
 
     // The rest of the lifecycle, as the on-call person drives it: list, acknowledge, repair.
     const cliConfig = path.join(dir, 'pipewarden.yaml');
