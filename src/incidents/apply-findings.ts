@@ -151,6 +151,11 @@ class Batch {
     const plan = this.plan(event, incident, silence, recovery.holdPage);
     if (silence !== undefined) this.events.push({ incidentId: incident.id, type: 'notification_suppressed', source: 'pipewarden', detail: { silence: silence.id, reason: silence.reason } });
     this.items.push(...plan.items);
+    if (recovery.alreadyRunning !== undefined) {
+      const { runbook, run, incident: other } = recovery.alreadyRunning;
+      const message = `runbook ${runbook} is already recovering ${incident.asset} (run #${run}${other === null ? '' : ` for incident #${other}`}); no second run is started`;
+      this.events.push({ incidentId: incident.id, type: 'runbook_already_running', source: 'pipewarden', detail: { runbook, run, incident: other, message } });
+    }
     if (recovery.started !== undefined) {
       const started = { type: 'recovery_started' as const, ...recovery.started, pageHeld: recovery.holdPage };
       this.events.push({ incidentId: incident.id, type: 'runbook_started', source: 'pipewarden', detail: started });

@@ -215,6 +215,15 @@ export async function countRunsForIncident(client: Queryable, incidentId: string
   return result.rows[0] ?? { active: 0, total: 0 };
 }
 
+/** A queued or running run of `runbook` on `asset`, whichever incident it serves. */
+export async function selectActiveRunOnAsset(client: Queryable, runbook: string, asset: string): Promise<{ id: string; incident_id: string | null } | undefined> {
+  const result = await client.query<{ id: string; incident_id: string | null }>(
+    "SELECT id::text, incident_id::text FROM runbook_runs WHERE runbook = $1 AND asset = $2 AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
+    [runbook, asset],
+  );
+  return result.rows[0];
+}
+
 /**
  * Claims one run by id, for `pipewarden runbook run` executing the run it just queued; undefined
  * when a daemon got to it first (it is then running there).
