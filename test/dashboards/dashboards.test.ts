@@ -5,7 +5,6 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -19,6 +18,7 @@ import { dashboardQueries, dataPanels, DASHBOARDS_DIR, panelLabel, readDashboard
 import { exportedMetrics, scrapedNames, type ExportedMetrics } from './exported-metrics.ts';
 import { readPromqlReferences } from './promql-references.ts';
 import { findQueryProblems } from './query-problems.ts';
+import { scrapeAfterFirstJobs } from '../helpers/scrape-after-first-jobs.ts';
 
 const SCHEMA_FILE = path.join(import.meta.dirname, '../fixtures/grafana/dashboard.jsonschema.json');
 const PANEL_DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
@@ -260,13 +260,3 @@ function family(name: string): string {
   return name.replace(/_(bucket|sum|count)$/, '');
 }
 
-async function scrapeAfterFirstJobs(url: string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const done = (job: string) => new RegExp(`^pipewarden_job_runs_total\\{job="${job}",outcome="ok"\\} 1$`, 'm').test(text);
-    if (done('sweep') && done('profile')) return text;
-    if (Date.now() > deadline) throw new Error('the daemon\'s first sweep and profile did not finish within 30 s');
-    await sleep(50);
-  }
-}

@@ -2,7 +2,6 @@
 // sweep and profile (per-asset series, a warehouse read failure and process metrics present), passes
 // `promtool check metrics`.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type RunningDaemon } from '../../src/main.ts';
 import { daemonConfig } from '../daemon/daemon-config.ts';
@@ -10,6 +9,7 @@ import { freePort } from '../helpers/free-port.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { createBlankDatabase, createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { promtoolCheckMetrics } from './promtool-check.ts';
+import { scrapeAfterFirstJobs } from '../helpers/scrape-after-first-jobs.ts';
 
 let state: TestDatabase;
 let warehouse: TestDatabase;
@@ -25,16 +25,6 @@ afterAll(async () => {
   await Promise.all([state?.drop(), warehouse?.drop()]);
 });
 
-async function scrapeAfterSweep(url: string): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const done = (job: string) => new RegExp(`^pipewarden_job_runs_total\\{job="${job}",outcome="ok"\\} 1$`, 'm').test(text);
-    if (done('sweep') && done('profile')) return text;
-    if (Date.now() > deadline) throw new Error('the first sweep and profile did not finish within 20 s');
-    await sleep(50);
-  }
-}
 
 describe('a live /metrics scrape', () => {
   it('passes promtool check metrics with the per-asset series present', async () => {
@@ -42,7 +32,7 @@ describe('a live /metrics scrape', () => {
       monitors: [{ assets: ['analytics.public.*', 'broken.public.*'], freshness: { column: 'loaded_at', warn_after: '30m', error_after: '1h' } }],
     });
     daemon = await startDaemon({ config, env: {}, logger: testLogger() });
-    const scrape = await scrapeAfterSweep(daemon.httpUrl);
+    const scrape = await scrapeAfterFirstJobs(daemon.httpUrl);
     expect(scrape).toMatch(/^pipewarden_check_status\{asset="analytics\.public\.orders",kind="freshness"\} 2$/m);
     expect(scrape).toMatch(/^pipewarden_asset_freshness_lateness_seconds\{asset="analytics\.public\.orders"\} \d+/m);
     // The broken warehouse, once by the sweep and once by the profile job (both run at start).
