@@ -118,6 +118,8 @@ describe('an incident driven from Slack', () => {
     expect(await clickButton(SLACK_ACTIONS.approve, value)).toBe(200);
     await waitUntil(async () => ((await state.pool().query("SELECT 1 FROM pipewarden.incidents WHERE id = $1 AND status = 'resolved'", [id])).rowCount === 1 ? true : undefined), 30_000, 'the recovery');
     await waitUntil(async () => (callsFor(id, 'chat.update').some((call) => JSON.stringify(call.args.blocks).includes('Recovered by runbook')) ? true : undefined), 10_000, 'the recovered message');
+    // The thread reply follows the edit (the deliverer edits, then replies): wait for it too.
+    await waitUntil(async () => (callsFor(id, 'chat.postMessage').some((call) => call.args.thread_ts !== undefined && String(call.args.text).startsWith('RECOVERED')) ? true : undefined), 10_000, 'the recovered line in the thread');
 
     // One message for the incident, and its thread tells the story in order.
     const root = slack.calls.find((call) => call.method === 'chat.postMessage' && call.args.thread_ts === undefined && String(call.args.text).includes(`#${id} `));
