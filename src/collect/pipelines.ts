@@ -98,7 +98,7 @@ export class PipelineCollector {
     }
     for (const source of this.#context.config.sqlmesh) {
       await attempt('sqlmesh', source.name, async () => {
-        const collected = await collectSqlmeshFindings(source, now);
+        const collected = await collectSqlmeshFindings(source, now, this.#context.logger.child({ sqlmesh: source.name }));
         for (const note of collected.notes) this.#reportOnce(`sqlmesh:${source.name}:${note}`, () => this.#context.logger.warn({ sqlmesh: source.name }, note));
         return withOwner(collected.findings, source.owner);
       });

@@ -117,6 +117,23 @@ export async function withReadSession<T>(pool: pg.Pool, settings: ReadSessionSet
   }
 }
 
+/**
+ * Runs `work` inside one REPEATABLE READ READ ONLY transaction on a session's connection, for the
+ * reads that need several statements to see one committed state (another tool's state tables
+ * changing under us: Airflow's metadata, SQLMesh's intervals). Rolled back when `work` fails.
+ */
+export async function inReadOnlySnapshot<T>(client: StatementClient, work: () => Promise<T>): Promise<T> {
+  await client.query('begin isolation level repeatable read read only');
+  try {
+    const result = await work();
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+}
+
 function countingClient(connection: pg.PoolClient, onStatement: ((sql: string) => void) | undefined): StatementClient {
   return {
     query<R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) {

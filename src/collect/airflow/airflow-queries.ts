@@ -22,19 +22,6 @@ function dueExpression(layout: AirflowLayout): string {
   return quoteIdentifier(layout.runAfter ?? layout.logicalDate);
 }
 
-/** A whole-snapshot read: every later statement sees the same committed state. */
-export async function beginReadOnlySnapshot(client: StatementClient): Promise<void> {
-  await client.query('begin isolation level repeatable read read only');
-}
-
-export async function endReadOnlySnapshot(client: StatementClient): Promise<void> {
-  await client.query('commit');
-}
-
-export async function abandonReadOnlySnapshot(client: StatementClient): Promise<void> {
-  await client.query('rollback');
-}
-
 export async function selectAirflowDags(client: StatementClient, layout: AirflowLayout): Promise<AirflowDagRow[]> {
   const schedule = layout.dagSchedule ? `${quoteIdentifier(layout.dagSchedule)}::text` : 'null::text';
   const { rows } = await client.query<AirflowDagRow>(

@@ -10,15 +10,12 @@ import { PipewardenError, WarehouseError } from '../../errors.ts';
 import type { WarehouseErrorCode } from '../../errors.ts';
 import { assetMatcher } from '../../config/asset-globs.ts';
 import { redactUrl, toWarehouseError } from '../../warehouse/postgres-errors.ts';
-import { createReadPool, withReadSession } from '../../warehouse/postgres-session.ts';
+import { createReadPool, inReadOnlySnapshot, withReadSession } from '../../warehouse/postgres-session.ts';
 import type { StatementClient } from '../../warehouse/postgres-session.ts';
 import type { AirflowSourceConfig } from './airflow-config.ts';
 import { detectAirflowLayout } from './airflow-layout.ts';
 import type { AirflowLayout } from './airflow-layout.ts';
 import {
-  abandonReadOnlySnapshot,
-  beginReadOnlySnapshot,
-  endReadOnlySnapshot,
   selectAirflowDags,
   selectNewestRuns,
   selectQueuedRuns,
@@ -75,8 +72,7 @@ export class AirflowReader {
   async #readSnapshot(client: StatementClient, now: Date): Promise<AirflowSnapshot> {
     this.#layout ??= await detectAirflowLayout(client, this.source.name, this.source.schema);
     const layout = this.#layout;
-    await beginReadOnlySnapshot(client);
-    try {
+    return inReadOnlySnapshot(client, async () => {
       const dags = (await selectAirflowDags(client, layout)).filter((dag) => this.#selects(dag.dag_id));
       const dagIds = dags.map((dag) => dag.dag_id);
       const since = new Date(now.getTime() - this.source.lookback);
@@ -84,13 +80,9 @@ export class AirflowReader {
       const taskInstances = await selectRunTaskInstances(client, layout, newestRuns);
       const durations = await selectSuccessfulDurations(client, layout, dagIds, this.source.long_run.history + 1);
       const queuedRuns = await selectQueuedRuns(client, layout, dagIds);
-      await endReadOnlySnapshot(client);
       this.#logger.debug({ dags: dags.length, runs: newestRuns.length, version: layout.version }, 'read the Airflow metadata database');
       return { version: layout.version, dags, newestRuns, taskInstances, durations, queuedRuns };
-    } catch (error) {
-      await abandonReadOnlySnapshot(client).catch(() => undefined);
-      throw error;
-    }
+    });
   }
 
   #describe(error: unknown): PipewardenError {

@@ -1,6 +1,7 @@
 // One SQLMesh source, end to end: read its environment from the state database, keep the models
 // its globs select, and judge each one's intervals. What the daemon's sweep calls per source.
 
+import type { Logger } from 'pino';
 import { assetMatcher } from '../../config/asset-globs.ts';
 import type { Finding } from '../../types.ts';
 import { evaluateSqlmeshIntervals } from './evaluate-sqlmesh-intervals.ts';
@@ -18,10 +19,11 @@ export interface SqlmeshCollection {
 }
 
 /** Findings for the selected models of one source; throws a SqlmeshStateError when it cannot read. */
-export async function collectSqlmeshFindings(source: SqlmeshSourceConfig, now: Date): Promise<SqlmeshCollection> {
+export async function collectSqlmeshFindings(source: SqlmeshSourceConfig, now: Date, logger?: Logger): Promise<SqlmeshCollection> {
   const state = await readSqlmeshState(
     { name: source.name, url: source.url, schema: source.schema, environment: source.environment, statementTimeoutMs: source.statement_timeout },
     now,
+    logger,
   );
   const selected = assetMatcher(source.models ?? ['**']);
   const excluded = assetMatcher(source.exclude);

@@ -4,9 +4,9 @@
 // own statement and lock timeouts; REPEATABLE READ so the environment, its snapshots and their
 // intervals are one consistent picture even while a plan is being applied.
 
-import pg from 'pg';
+import { pino, type Logger } from 'pino';
 import { PipewardenError } from '../../errors.ts';
-import type { StatementClient } from '../../warehouse/postgres-session.ts';
+import { createReadPool, inReadOnlySnapshot, withReadSession, type StatementClient } from '../../warehouse/postgres-session.ts';
 import type { SqlmeshModel } from './evaluate-sqlmesh-intervals.ts';
 import { mergeIntervalRecords, type IntervalRecord } from './merge-intervals.ts';
 import { parseEnvironmentSnapshots, parseIntervalRow, parseSnapshotModel, parseTimeLike, SqlmeshStateParseError, unquoteModelName, type EnvironmentSnapshotRef } from './parse-sqlmesh-state.ts';
@@ -33,40 +33,31 @@ export interface SqlmeshState {
 export const KNOWN_SCHEMA_VERSIONS = { min: 60, max: 101 } as const;
 
 const CONNECT_TIMEOUT_MS = 10_000;
-const LOCK_TIMEOUT_MS = 5_000;
+/** For callers without a logger (a connection dropped while idle is only worth a warning). */
+const QUIET = pino({ enabled: false });
 const UNDEFINED_TABLE = '42P01';
 const UNDEFINED_SCHEMA = '3F000';
 
 export class SqlmeshStateError extends PipewardenError {}
 
-/** Runs `work` in a read-only, time-limited transaction on a connection of its own. */
-export async function withSqlmeshReadTransaction<T>(url: string, statementTimeoutMs: number, work: (client: StatementClient) => Promise<T>): Promise<T> {
-  const timeout = Math.max(1, Math.round(statementTimeoutMs));
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    // The server cancels at statement_timeout; this only catches a network that stopped answering.
-    query_timeout: timeout + CONNECT_TIMEOUT_MS,
-    application_name: 'pipewarden',
-  });
-  // A connection dropped mid-read fails the query anyway; without a listener it would crash the daemon.
-  client.on('error', () => undefined);
-  await client.connect();
+/**
+ * Runs `work` in a read-only, time-limited snapshot on a connection of its own, opened the way
+ * every warehouse read is (src/warehouse/postgres-session.ts: read-only from the session's start,
+ * whatever the URL says; statement and lock timeouts; UTC) and closed afterwards.
+ */
+export async function withSqlmeshReadTransaction<T>(url: string, statementTimeoutMs: number, work: (client: StatementClient) => Promise<T>, logger: Logger = QUIET): Promise<T> {
+  const pool = createReadPool({ url, maxConnections: 1, statementTimeoutMs, connectTimeoutMs: CONNECT_TIMEOUT_MS, logger });
   try {
-    await client.query('begin isolation level repeatable read read only');
-    await client.query("select set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)", [`${timeout}ms`, `${Math.min(LOCK_TIMEOUT_MS, Math.ceil(timeout / 2))}ms`]);
-    const result = await work({ query: (sql, params) => client.query(sql, params as unknown[] | undefined) });
-    await client.query('rollback');
-    return result;
+    return await withReadSession(pool, { logger }, (client) => inReadOnlySnapshot(client, () => work(client)));
   } finally {
-    await client.end().catch(() => undefined);
+    await pool.end().catch(() => undefined);
   }
 }
 
 /** The environment's models with their merged prod intervals; `now` resolves relative starts. */
-export async function readSqlmeshState(source: SqlmeshStateSource, now: Date): Promise<SqlmeshState> {
+export async function readSqlmeshState(source: SqlmeshStateSource, now: Date, logger?: Logger): Promise<SqlmeshState> {
   try {
-    return await withSqlmeshReadTransaction(source.url, source.statementTimeoutMs, (client) => readState(client, source, now.getTime()));
+    return await withSqlmeshReadTransaction(source.url, source.statementTimeoutMs, (client) => readState(client, source, now.getTime()), logger);
   } catch (error) {
     if (error instanceof PipewardenError) throw error;
     throw new SqlmeshStateError('sqlmesh_state_unreadable', `${describeSource(source)}: ${describeReadFailure(error, source)}`, { cause: error });
