@@ -61,8 +61,8 @@ export function hasPipelineSources(config: Config): boolean {
 export class PipelineCollector {
   readonly #context: PipelinesContext;
   readonly #dbtReads = new Map<string, DbtTargetRead>();
-  /** Per target: the manifest its monitors were derived from, and them. */
-  readonly #derived = new Map<string, { manifest: DbtManifest; monitors: MonitorConfig[] }>();
+  /** Per target: the manifest its monitors and node owners were derived from, and them. */
+  readonly #derived = new Map<string, { manifest: DbtManifest; monitors: MonitorConfig[]; owners: Map<string, string> }>();
   /** Per target: the manifest last handed to the lineage (a refresh for the sweep may read it first). */
   readonly #lineageManifests = new Map<string, DbtManifest>();
   /** Per target: the run whose execution times were stored and judged, and the verdicts. */
@@ -145,7 +145,8 @@ export class PipelineCollector {
       ...(read.sources === null ? [] : dbtFreshnessFindings({ sources: read.sources, manifest: read.manifest, mapping, now })),
       ...(await this.#durationFindings(target, read, now)),
     ];
-    const owners = read.manifest === null ? new Map<string, string>() : nodeOwners(read.manifest, mapping);
+    const derived = this.#derived.get(target.target);
+    const owners = derived !== undefined && derived.manifest === read.manifest ? derived.owners : new Map<string, string>();
     return findings.map((finding) => {
       const owner = owners.get(finding.asset);
       return owner === undefined ? finding : { ...finding, owner };
@@ -163,7 +164,7 @@ export class PipelineCollector {
       const derived = deriveDbtMonitors({ manifest: read.manifest, manifestFile: join(target.target, 'manifest.json'), mapping: mappingOf(target) });
       for (const problem of derived.problems) this.#reportOnce(`dbt:${problem}`, () => this.#context.logger.error({ dbt: target.target }, problem));
       for (const note of derived.notes) this.#reportOnce(`dbt:${note}`, () => this.#context.logger.warn({ dbt: target.target }, note));
-      this.#derived.set(target.target, { manifest: read.manifest, monitors: derived.monitors });
+      this.#derived.set(target.target, { manifest: read.manifest, monitors: derived.monitors, owners: nodeOwners(read.manifest, mappingOf(target)) });
     }
     return read;
   }

@@ -92,8 +92,8 @@ function withoutSessionParameters(connectionString: string): { url: string; user
 
 /**
  * Runs `work` on one pooled connection and always gives it back. Each statement is its own
- * read-only transaction (the session settings above); a read that needed several statements to
- * see one snapshot would need a transaction of its own, and none does today. After a failure
+ * read-only transaction (the session settings above); a read that needs several statements to
+ * see one snapshot wraps them in inReadOnlySnapshot (the Airflow and SQLMesh readers do). After a failure
  * the connection is reused only when the server answered with an ordinary error (the connection
  * is then idle and in sync); anything else (a network failure, a client-side timeout, a
  * terminated session) destroys it.
